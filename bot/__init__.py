@@ -1,0 +1,1 @@
+"""The platform-neutral core of social customer care for Rasa."""

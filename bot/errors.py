@@ -1,0 +1,204 @@
+"""The one exception tree of the project.
+
+Every error the project raises on purpose derives from ``SocialCareError``. Foreign errors
+(httpx, SQLAlchemy, pydantic, YAML) are translated at one place per boundary with
+``raise ... from exc``::
+
+    SocialCareError
+    ├── ConfigurationError          a file or setting is wrong: names file, key, expectation
+    ├── InvalidSocialContext        metadata["social"] breaks the contract: names the field
+    ├── InboundError                a webhook request we refuse; ``status`` is the HTTP answer
+    │   ├── BadSignature            403: missing or wrong platform signature
+    │   ├── PayloadTooLarge         413: body above the configured limit
+    │   └── MalformedPayload        400: not JSON, or not the platform's envelope
+    ├── StoreError                  the social store failed (connection, migration, constraint)
+    ├── PlatformError               a Facebook / X API call failed: platform, status, code
+    │   ├── TransientPlatformError  retry with backoff (5xx, timeouts, codes 1 and 2)
+    │   │   └── RateLimited         retry after ``retry_after`` s (429; 4, 17, 32, 613)
+    │   └── PermanentPlatformError  retrying cannot help
+    │       ├── OutsideMessagingWindow  the 24-hour / 7-day window is closed (10 / 2018278)
+    │       ├── ThreadOwnedElsewhere    another app owns the thread (10 / 2018300)
+    │       ├── RecipientUnavailable    cannot be reached (551; X 349: DMs closed)
+    │       ├── AuthenticationFailed    the token is invalid or expired (190, HTTP 401)
+    │       └── InvalidRequest          refused as wrong: our bug (100, other 4xx)
+    └── OutboundRefused             the output guard refused a send (automated, public target)
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AuthenticationFailed",
+    "BadSignature",
+    "ConfigurationError",
+    "InboundError",
+    "InvalidRequest",
+    "InvalidSocialContext",
+    "MalformedPayload",
+    "OutboundRefused",
+    "OutsideMessagingWindow",
+    "PayloadTooLarge",
+    "PermanentPlatformError",
+    "PlatformError",
+    "RateLimited",
+    "RecipientUnavailable",
+    "SocialCareError",
+    "StoreError",
+    "ThreadOwnedElsewhere",
+    "TransientPlatformError",
+]
+
+
+class SocialCareError(Exception):
+    """The root of every error this project raises on purpose."""
+
+
+class ConfigurationError(SocialCareError):
+    """A configuration file or setting is wrong.
+
+    Args:
+        message: what is wrong and what was expected.
+        file: the file that holds the setting, if any.
+        key: the dotted key of the setting, if any.
+        line: the 1-based line in ``file``, where known.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | None = None,
+        key: str | None = None,
+        line: int | None = None,
+    ) -> None:
+        self.file = file
+        self.key = key
+        self.line = line
+        where = ""
+        if file:
+            where = file + (f":{line}" if line else "")
+        if key:
+            where = f"{where} {key}".strip()
+        super().__init__(f"{where}: {message}" if where else message)
+
+
+class InvalidSocialContext(SocialCareError, ValueError):
+    """The social metadata of a message does not follow the contract.
+
+    Args:
+        message: a readable summary naming each wrong field.
+        fields: the dotted names of the wrong fields.
+    """
+
+    def __init__(self, message: str, fields: tuple[str, ...] = ()) -> None:
+        self.fields = fields
+        super().__init__(message)
+
+
+class InboundError(SocialCareError):
+    """A webhook request we refuse; ``status`` is the HTTP status to answer with."""
+
+    status: int = 400
+
+
+class BadSignature(InboundError):
+    """The platform signature is missing or does not match the body."""
+
+    status = 403
+
+
+class PayloadTooLarge(InboundError):
+    """The request body is larger than the configured limit."""
+
+    status = 413
+
+
+class MalformedPayload(InboundError):
+    """The body is not JSON, or not the envelope the platform documents."""
+
+    status = 400
+
+
+class StoreError(SocialCareError):
+    """The social store failed: connection, migration or constraint."""
+
+
+class PlatformError(SocialCareError):
+    """A platform API call failed.
+
+    Args:
+        message: the platform's message, or ours where it gave none.
+        platform: ``"facebook"`` or ``"twitter"``.
+        status: the HTTP status, if a response came back.
+        code: the platform error code, if any.
+        subcode: the platform error subcode, if any.
+    """
+
+    retryable: bool = False
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        platform: str,
+        status: int | None = None,
+        code: int | None = None,
+        subcode: int | None = None,
+    ) -> None:
+        self.platform = platform
+        self.status = status
+        self.code = code
+        self.subcode = subcode
+        super().__init__(message)
+
+
+class TransientPlatformError(PlatformError):
+    """Worth retrying with backoff."""
+
+    retryable = True
+
+
+class RateLimited(TransientPlatformError):
+    """Rate limited: retry after ``retry_after`` seconds."""
+
+    def __init__(self, message: str, *, retry_after: float, **kwargs: object) -> None:
+        self.retry_after = retry_after
+        super().__init__(message, **kwargs)  # type: ignore[arg-type]
+
+
+class PermanentPlatformError(PlatformError):
+    """Retrying cannot help."""
+
+
+class OutsideMessagingWindow(PermanentPlatformError):
+    """The messaging window is closed: it needs a tag or a new consumer message."""
+
+
+class ThreadOwnedElsewhere(PermanentPlatformError):
+    """Another app owns the conversation thread."""
+
+
+class RecipientUnavailable(PermanentPlatformError):
+    """The person cannot be reached (blocked, deleted, DMs closed)."""
+
+
+class AuthenticationFailed(PermanentPlatformError):
+    """The access token is invalid or expired: an operator must act."""
+
+
+class InvalidRequest(PermanentPlatformError):
+    """The platform refused the request as wrong: our bug."""
+
+
+class OutboundRefused(SocialCareError):
+    """The output guard refused a send.
+
+    Args:
+        message: why it was refused.
+        origin: ``"bot"``, ``"cta"`` or ``"agent"``.
+        target: ``"public"`` or ``"private"``.
+    """
+
+    def __init__(self, message: str, *, origin: str, target: str) -> None:
+        self.origin = origin
+        self.target = target
+        super().__init__(message)

@@ -1,0 +1,66 @@
+"""``SocialEvent``: one inbound message from any platform, after parsing and normalisation.
+
+The channels turn each webhook item into a ``SocialEvent`` (or skip it with a reason); the inbox
+persists it under its ``dedupe_key``; the inbox worker hands it to Rasa as a ``UserMessage`` whose
+sender id is ``sender_id`` and whose metadata is ``metadata()``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from pydantic import BaseModel, Field, validator
+
+from bot.context import SocialContext
+
+__all__ = ["SocialEvent", "conversation_id"]
+
+
+def conversation_id(platform: str, account_id: str, user_id: str) -> str:
+    """The Rasa sender id of one consumer with one brand account.
+
+    ``facebook:<page id>:<PSID or commenter id>`` or ``twitter:<account id>:<user id>``.
+    """
+    for part, name in ((platform, "platform"), (account_id, "account_id"), (user_id, "user_id")):
+        if not part or ":" in part:
+            raise ValueError(f"{name}: expected a non-empty id without ':', got {part!r}")
+    return f"{platform}:{account_id}:{user_id}"
+
+
+class SocialEvent(BaseModel):
+    """A consumer's message, platform-neutral.
+
+    Attributes:
+        context: the social context carried to Rasa as ``metadata["social"]``.
+        text: what Rasa sees as the user's text (a quick-reply payload, a neutralised command...).
+        dedupe_key: unique per platform delivery item; a second delivery with it is a duplicate.
+        occurred_at: when the consumer wrote it, per the platform (UTC).
+        extra: more metadata for Rasa beside ``social`` (attachments, quick-reply payload...).
+    """
+
+    context: SocialContext
+    text: str
+    dedupe_key: str = Field(..., min_length=1, max_length=255)
+    occurred_at: datetime
+    extra: dict[str, Any] = Field(default_factory=dict)
+
+    class Config:
+        allow_mutation = False
+
+    @validator("occurred_at")
+    def _utc(cls, value: datetime) -> datetime:
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+    @property
+    def sender_id(self) -> str:
+        """The Rasa sender id: one consumer with one brand account."""
+        return conversation_id(
+            self.context.platform.value, self.context.account_id, self.context.author.id
+        )
+
+    def metadata(self) -> dict[str, Any]:
+        """The ``UserMessage.metadata``: ``extra`` plus the social context under ``"social"``."""
+        return {**self.extra, **self.context.to_metadata()}

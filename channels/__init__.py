@@ -1,0 +1,1 @@
+"""Input and output channels, one package per platform, plus the agents' workspace."""

@@ -1,0 +1,1 @@
+"""Starts and supervises the development stack: model training cache, Rasa, actions, sandbox."""

@@ -1,0 +1,1 @@
+"""A local stand-in for Facebook and X: signed webhooks out, Graph / X API calls in."""

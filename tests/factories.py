@@ -1,0 +1,90 @@
+"""Builders of test data: one place that knows a valid value for every field."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from bot.context import SocialContext
+from bot.events import SocialEvent
+
+PAGE_ID = "100200300400500"
+X_ACCOUNT_ID = "2244994945"
+
+_SOURCES: dict[str, dict[str, Any]] = {
+    "messenger": {
+        "platform": "facebook",
+        "visibility": "private",
+        "account_id": PAGE_ID,
+        "event_id": "m_AbCdEf123",
+        "thread_id": "6543210987654321",
+        "parent_id": None,
+        "author": {"id": "6543210987654321", "name": "Jane Doe", "handle": None},
+    },
+    "facebook_comment": {
+        "platform": "facebook",
+        "visibility": "public",
+        "account_id": PAGE_ID,
+        "event_id": "122100000000000001_1234567890123456",
+        "thread_id": f"{PAGE_ID}_122100000000000001",
+        "parent_id": f"{PAGE_ID}_122100000000000001",
+        "author": {"id": "7788990011223344", "name": "Jane Doe", "handle": None},
+    },
+    "facebook_post": {
+        "platform": "facebook",
+        "visibility": "public",
+        "account_id": PAGE_ID,
+        "event_id": f"{PAGE_ID}_122100000000000009",
+        "thread_id": f"{PAGE_ID}_122100000000000009",
+        "parent_id": None,
+        "author": {"id": "7788990011223344", "name": "Jane Doe", "handle": None},
+    },
+    "tweet": {
+        "platform": "twitter",
+        "visibility": "public",
+        "account_id": X_ACCOUNT_ID,
+        "event_id": "1874000000000000001",
+        "thread_id": "1874000000000000001",
+        "parent_id": None,
+        "author": {"id": "1205290247124217856", "name": "Pat Example", "handle": "pat_example"},
+    },
+    "twitter_dm": {
+        "platform": "twitter",
+        "visibility": "private",
+        "account_id": X_ACCOUNT_ID,
+        "event_id": "1874000000000000777",
+        "thread_id": "1205290247124217856",
+        "parent_id": None,
+        "author": {"id": "1205290247124217856", "name": "Pat Example", "handle": "pat_example"},
+    },
+}
+
+SOURCES = tuple(_SOURCES)
+
+
+def context_dict(source: str = "messenger", **overrides: Any) -> dict[str, Any]:
+    """A valid ``metadata["social"]`` mapping for ``source``, with ``overrides`` applied."""
+    data: dict[str, Any] = {"version": 1, "source": source, "referral": None, **_SOURCES[source]}
+    data["author"] = dict(data["author"])
+    data.update(overrides)
+    return data
+
+
+def make_context(source: str = "messenger", **overrides: Any) -> SocialContext:
+    """A valid ``SocialContext`` for ``source``."""
+    return SocialContext.parse_obj(context_dict(source, **overrides))
+
+
+def make_event(
+    source: str = "messenger", text: str = "where is my order?", **overrides: Any
+) -> SocialEvent:
+    """A valid ``SocialEvent`` for ``source``; ``overrides`` apply to the event's own fields."""
+    context = make_context(source)
+    fields: dict[str, Any] = {
+        "context": context,
+        "text": text,
+        "dedupe_key": f"{context.platform.value}:{source}:{context.event_id}",
+        "occurred_at": datetime(2026, 1, 1, 0, 10, tzinfo=timezone.utc),
+        **overrides,
+    }
+    return SocialEvent(**fields)
