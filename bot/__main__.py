@@ -1,44 +1,89 @@
-"""Operator commands: ``python -m bot store upgrade|current``."""
+"""Operator commands.
+
+``python -m bot store upgrade|current``: the social store's schema.
+``python -m bot inbox status``: events per state and the age of the oldest unfinished one.
+``python -m bot inbox parked``: events that kept failing, with their last error.
+``python -m bot inbox replay KEY... | --all``: process parked events again.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from datetime import datetime, timezone
 from pathlib import Path
 
 from bot.errors import SocialCareError
+from bot.inbox import Inbox
 from bot.settings import environment
 from bot.store import SocialStore, store_url_from_endpoints
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Entry point of ``python -m bot``."""
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot")
-    commands = parser.add_subparsers(dest="area", required=True)
-    store_parser = commands.add_parser("store", help="the social store's schema")
-    store_parser.add_argument("action", choices=["upgrade", "current"])
-    store_parser.add_argument(
+    parser.add_argument(
         "--endpoints",
         type=Path,
         default=ROOT / "endpoints.yml",
         help="endpoints file (social_store.url)",
     )
-    args = parser.parse_args(argv)
+    areas = parser.add_subparsers(dest="area", required=True)
+    store_parser = areas.add_parser("store", help="the social store's schema")
+    store_parser.add_argument("action", choices=["upgrade", "current"])
+    inbox_parser = areas.add_parser("inbox", help="inbound events waiting, parked or replayed")
+    inbox_actions = inbox_parser.add_subparsers(dest="action", required=True)
+    inbox_actions.add_parser("status", help="events per state, age of the oldest unfinished")
+    inbox_actions.add_parser("parked", help="events that kept failing, with their last error")
+    replay = inbox_actions.add_parser("replay", help="process parked events again")
+    replay.add_argument("keys", nargs="*", help="dedupe keys of parked events")
+    replay.add_argument("--all", action="store_true", help="every parked event")
+    return parser
+
+
+def _store(store: SocialStore, action: str) -> None:
+    if action == "upgrade":
+        store.upgrade()
+    print(f"social store at revision {store.current_revision() or '(none)'}")
+
+
+def _inbox(inbox: Inbox, args: argparse.Namespace) -> int:
+    if args.action == "status":
+        for status, count in inbox.counts().items():
+            print(f"{status.value:<11} {count}")
+        oldest = inbox.oldest_unfinished_at()
+        if oldest is not None:
+            age = (datetime.now(timezone.utc) - oldest).total_seconds()
+            print(f"oldest unfinished event received {age:.0f} s ago")
+        return 0
+    if args.action == "parked":
+        for record in inbox.parked():
+            print(f"{record.dedupe_key}  attempts={record.attempts}  {record.last_error}")
+        return 0
+    if not args.keys and not args.all:
+        print("error: name the parked events to replay, or pass --all", file=sys.stderr)
+        return 2
+    print(f"{inbox.replay(args.keys)} parked event(s) will be processed again")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``python -m bot``."""
+    args = _parser().parse_args(argv)
     try:
         url = store_url_from_endpoints(args.endpoints, environment(ROOT))
         store = SocialStore.from_url(url, root=ROOT)
         try:
-            if args.action == "upgrade":
-                store.upgrade()
-            print(f"social store at revision {store.current_revision() or '(none)'}")
+            if args.area == "store":
+                _store(store, args.action)
+                return 0
+            return _inbox(Inbox(store), args)
         finally:
             store.dispose()
     except SocialCareError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    return 0
 
 
 if __name__ == "__main__":

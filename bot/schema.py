@@ -42,6 +42,11 @@ inbox_events = Table(
     Column("received_at", DateTime(timezone=True), nullable=False),
     Column("next_attempt_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    # The lease of the worker processing the event; an expired lease (a crashed worker) is
+    # claimed again. Added by revision 0002.
+    Column("claimed_by", String(64), nullable=True),
+    Column("claimed_until", DateTime(timezone=True), nullable=True),
+    Column("processed_at", DateTime(timezone=True), nullable=True),
     Index("ix_inbox_events_status_next_attempt_at", "status", "next_attempt_at"),
     Index("ix_inbox_events_sender_id", "sender_id", "id"),
 )

@@ -1,4 +1,4 @@
-"""The social store: every SQL statement of the project lives behind this class.
+"""The social store: the engine and the schema; its tables' SQL lives in ``bot/inbox.py`` & co.
 
 SQLAlchemy 1.4 in 2.0 style (``future=True``, ``select()``). A SQLite file under ``var/`` by
 default, PostgreSQL in production; the schema is migrated in place with Alembic (``upgrade()``).
@@ -8,43 +8,26 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import event, insert, select
+from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import ArgumentError, IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.future import create_engine
 
 from bot.errors import ConfigurationError, StoreError
-from bot.events import SocialEvent
 from bot.migrations.env_config import MIGRATIONS_DIR, VERSION_TABLE
-from bot.schema import inbox_events
 from bot.yamlconfig import load_yaml
 
-__all__ = ["DEFAULT_URL", "InboxRecord", "SocialStore", "store_url_from_endpoints"]
+__all__ = ["DEFAULT_URL", "SocialStore", "store_url_from_endpoints"]
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_URL = "sqlite:///var/social.db"
-
-
-@dataclass(frozen=True)
-class InboxRecord:
-    """One stored inbound event and its processing state."""
-
-    id: int
-    dedupe_key: str
-    sender_id: str
-    status: str
-    attempts: int
-    event: SocialEvent
-    received_at: datetime
 
 
 def store_url_from_endpoints(path: Path, env: Mapping[str, str]) -> str:
@@ -145,70 +128,6 @@ class SocialStore:
         except SQLAlchemyError as exc:
             raise StoreError(f"reading the social store version failed: {exc}") from exc
 
-    def add_event(self, social_event: SocialEvent) -> bool:
-        """Stores an inbound event as pending.
-
-        Returns:
-            True when stored; False when an event with its ``dedupe_key`` is already there.
-
-        Raises:
-            StoreError: the store failed for another reason.
-        """
-        now = datetime.now(timezone.utc)
-        context = social_event.context
-        row = {
-            "dedupe_key": social_event.dedupe_key,
-            "sender_id": social_event.sender_id,
-            "platform": context.platform.value,
-            "account_id": context.account_id,
-            "visibility": context.visibility.value,
-            "event": _event_json(social_event),
-            "status": "pending",
-            "attempts": 0,
-            "received_at": now,
-            "next_attempt_at": now,
-            "updated_at": now,
-        }
-        try:
-            with self.engine.begin() as connection:
-                connection.execute(insert(inbox_events).values(**row))
-        except IntegrityError:
-            logger.debug("duplicate delivery of %s ignored", social_event.dedupe_key)
-            return False
-        except SQLAlchemyError as exc:
-            raise StoreError(f"storing event {social_event.dedupe_key} failed: {exc}") from exc
-        return True
-
-    def get_event(self, dedupe_key: str) -> InboxRecord | None:
-        """The stored event with ``dedupe_key``, or None."""
-        query = select(inbox_events).where(inbox_events.c.dedupe_key == dedupe_key)
-        try:
-            with self.engine.connect() as connection:
-                row = connection.execute(query).mappings().first()
-        except SQLAlchemyError as exc:
-            raise StoreError(f"reading event {dedupe_key} failed: {exc}") from exc
-        if row is None:
-            return None
-        return InboxRecord(
-            id=row["id"],
-            dedupe_key=row["dedupe_key"],
-            sender_id=row["sender_id"],
-            status=row["status"],
-            attempts=row["attempts"],
-            event=SocialEvent.parse_obj(row["event"]),
-            received_at=row["received_at"],
-        )
-
     def dispose(self) -> None:
         """Closes every pooled connection."""
         self.engine.dispose()
-
-
-def _event_json(social_event: SocialEvent) -> dict[str, Any]:
-    return {
-        "context": social_event.context.to_dict(),
-        "text": social_event.text,
-        "dedupe_key": social_event.dedupe_key,
-        "occurred_at": social_event.occurred_at.isoformat(),
-        "extra": social_event.extra,
-    }

@@ -93,6 +93,7 @@ def run(root: Path) -> int:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)  # also when started in the background (SIGINT ignored)
     started = time.monotonic()
     try:
         stack.start()

@@ -76,10 +76,23 @@ def make_context(source: str = "messenger", **overrides: Any) -> SocialContext:
 
 
 def make_event(
-    source: str = "messenger", text: str = "where is my order?", **overrides: Any
+    source: str = "messenger",
+    text: str = "where is my order?",
+    *,
+    author_id: str | None = None,
+    **overrides: Any,
 ) -> SocialEvent:
-    """A valid ``SocialEvent`` for ``source``; ``overrides`` apply to the event's own fields."""
-    context = make_context(source)
+    """A valid ``SocialEvent`` for ``source``; ``overrides`` apply to the event's own fields.
+
+    ``author_id`` makes it another consumer's (in private, the thread is the consumer's too).
+    """
+    context_overrides: dict[str, Any] = {}
+    if author_id is not None:
+        author = {**_SOURCES[source]["author"], "id": author_id}
+        context_overrides["author"] = author
+        if _SOURCES[source]["visibility"] == "private":
+            context_overrides["thread_id"] = author_id
+    context = make_context(source, **context_overrides)
     fields: dict[str, Any] = {
         "context": context,
         "text": text,

@@ -1,13 +1,18 @@
 from __future__ import annotations
 
+import json
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 from sqlalchemy import inspect, text
 
 from bot.errors import ConfigurationError, StoreError
+from bot.inbox import Inbox, event_document
 from bot.store import DEFAULT_URL, SocialStore, store_url_from_endpoints
 from tests.factories import make_event
+
+HEAD = "0002"
 
 
 def test_upgrade_creates_the_schema_at_the_latest_revision(store_url: str) -> None:
@@ -16,43 +21,47 @@ def test_upgrade_creates_the_schema_at_the_latest_revision(store_url: str) -> No
 
     store.upgrade()
 
-    assert store.current_revision() == "0001"
+    assert store.current_revision() == HEAD
     assert "inbox_events" in inspect(store.engine).get_table_names()
     store.dispose()
 
 
 def test_upgrade_keeps_existing_data_and_is_idempotent(store: SocialStore) -> None:
-    store.add_event(make_event())
+    Inbox(store).add(make_event())
 
     store.upgrade()
     store.upgrade()
 
-    assert store.get_event(make_event().dedupe_key) is not None
+    assert Inbox(store).get(make_event().dedupe_key) is not None
 
 
-def test_an_event_is_stored_pending_and_read_back_whole(store: SocialStore) -> None:
-    event = make_event("facebook_comment", text="Is this available in blue?", extra={"k": [1]})
+def test_a_database_of_the_first_revision_upgrades_in_place(store_url: str) -> None:
+    store = SocialStore.from_url(store_url)
+    store.upgrade("0001")
+    event = make_event("messenger")
+    with store.engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO inbox_events (dedupe_key, sender_id, platform, account_id, "
+                "visibility, event, status, attempts, received_at, next_attempt_at, updated_at) "
+                "VALUES (:key, :sender, 'facebook', 'p', 'private', :event, 'pending', 0, "
+                ":now, :now, :now)"
+            ),
+            {
+                "key": event.dedupe_key,
+                "sender": event.sender_id,
+                "event": json.dumps(event_document(event)),
+                "now": datetime.now(timezone.utc),
+            },
+        )
 
-    assert store.add_event(event) is True
-    record = store.get_event(event.dedupe_key)
+    store.upgrade()
 
+    assert store.current_revision() == HEAD
+    record = Inbox(store).get(event.dedupe_key)
     assert record is not None
-    assert (record.status, record.attempts, record.sender_id) == ("pending", 0, event.sender_id)
     assert record.event == event
-
-
-def test_a_second_delivery_of_one_event_is_recognised_as_duplicate(store: SocialStore) -> None:
-    event = make_event("tweet")
-
-    assert store.add_event(event) is True
-    assert store.add_event(event) is False
-    with store.engine.connect() as connection:
-        count = connection.execute(text("SELECT COUNT(*) FROM inbox_events")).scalar_one()
-    assert count == 1
-
-
-def test_an_unknown_event_reads_as_none(store: SocialStore) -> None:
-    assert store.get_event("facebook:messenger:nope") is None
+    store.dispose()
 
 
 def test_relative_sqlite_paths_are_created_under_the_root(tmp_path: Path) -> None:

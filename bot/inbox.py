@@ -1,0 +1,343 @@
+"""The inbox: every inbound social event, stored before the webhook answers, processed once.
+
+Platforms deliver at least once and in batches. Each event is stored under its unique
+``dedupe_key`` (a second delivery is recognised and dropped), then claimed by one inbox worker,
+handed to Rasa and marked done. The state of an event::
+
+    pending ──claim──▶ processing ──complete──▶ done
+       ▲                   │
+       └──fail (retry)─────┤──fail (attempts exhausted)──▶ parked ──replay──▶ pending
+                           └──lease expired (crashed worker)──▶ claimed again
+
+Per-conversation order: only the oldest unfinished event of a sender can be claimed, so a
+conversation's events are processed one after the other, in arrival order, across every worker
+and replica. On PostgreSQL the claim uses ``FOR UPDATE SKIP LOCKED``; on every database the
+claim is a conditional ``UPDATE`` whose row count says who won.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from enum import Enum
+from typing import Any
+
+from sqlalchemy import and_, exists, func, insert, or_, select, update
+from sqlalchemy.engine import Connection, RowMapping
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+
+from bot.errors import StoreError
+from bot.events import SocialEvent
+from bot.schema import inbox_events
+from bot.store import SocialStore
+
+__all__ = ["Inbox", "InboxRecord", "InboxStatus", "event_document"]
+
+logger = logging.getLogger(__name__)
+
+
+class InboxStatus(str, Enum):
+    """Where an inbound event stands."""
+
+    PENDING = "pending"
+    PROCESSING = "processing"
+    DONE = "done"
+    PARKED = "parked"
+
+
+UNFINISHED = (InboxStatus.PENDING.value, InboxStatus.PROCESSING.value)
+
+
+@dataclass(frozen=True)
+class InboxRecord:
+    """One stored inbound event and its processing state."""
+
+    id: int
+    dedupe_key: str
+    sender_id: str
+    status: InboxStatus
+    attempts: int
+    event: SocialEvent
+    received_at: datetime
+    last_error: str | None = None
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _aware(value: datetime) -> datetime:
+    # SQLite gives naive datetimes back; everything stored is UTC.
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+def event_document(social_event: SocialEvent) -> dict[str, Any]:
+    """The JSON document an event is stored as (read back by ``SocialEvent.parse_obj``)."""
+    return {
+        "context": social_event.context.to_dict(),
+        "text": social_event.text,
+        "dedupe_key": social_event.dedupe_key,
+        "occurred_at": social_event.occurred_at.isoformat(),
+        "extra": social_event.extra,
+    }
+
+
+def _record(row: RowMapping) -> InboxRecord:
+    return InboxRecord(
+        id=row["id"],
+        dedupe_key=row["dedupe_key"],
+        sender_id=row["sender_id"],
+        status=InboxStatus(row["status"]),
+        attempts=row["attempts"],
+        event=SocialEvent.parse_obj(row["event"]),
+        received_at=_aware(row["received_at"]),
+        last_error=row["last_error"],
+    )
+
+
+class Inbox:
+    """The inbox table of the social store; every inbox SQL statement lives here."""
+
+    def __init__(self, store: SocialStore) -> None:
+        self._engine = store.engine
+        self._skip_locked = store.engine.dialect.name == "postgresql"
+
+    def add(self, social_event: SocialEvent) -> bool:
+        """Stores an inbound event as pending.
+
+        Returns:
+            True when stored; False when an event with its ``dedupe_key`` is already there.
+
+        Raises:
+            StoreError: the store failed for another reason.
+        """
+        now = _utcnow()
+        context = social_event.context
+        row = {
+            "dedupe_key": social_event.dedupe_key,
+            "sender_id": social_event.sender_id,
+            "platform": context.platform.value,
+            "account_id": context.account_id,
+            "visibility": context.visibility.value,
+            "event": event_document(social_event),
+            "status": InboxStatus.PENDING.value,
+            "attempts": 0,
+            "received_at": now,
+            "next_attempt_at": now,
+            "updated_at": now,
+        }
+        try:
+            with self._engine.begin() as connection:
+                connection.execute(insert(inbox_events).values(**row))
+        except IntegrityError:
+            logger.debug("duplicate delivery of %s ignored", social_event.dedupe_key)
+            return False
+        except SQLAlchemyError as exc:
+            raise StoreError(f"storing event {social_event.dedupe_key} failed: {exc}") from exc
+        return True
+
+    def get(self, dedupe_key: str) -> InboxRecord | None:
+        """The stored event with ``dedupe_key``, or None."""
+        query = select(inbox_events).where(inbox_events.c.dedupe_key == dedupe_key)
+        row = self._read_one(query, f"reading event {dedupe_key}")
+        return None if row is None else _record(row)
+
+    def claim(
+        self,
+        worker_id: str,
+        *,
+        lease: timedelta,
+        limit: int = 10,
+        platform: str | None = None,
+        now: datetime | None = None,
+    ) -> list[InboxRecord]:
+        """Claims up to ``limit`` due events, at most one per conversation (its oldest unfinished).
+
+        Due: pending with ``next_attempt_at`` reached, or processing under an expired lease (its
+        worker died). The claim holds until ``now + lease``; ``attempts`` counts it.
+        """
+        now = now or _utcnow()
+        events = inbox_events
+        earlier = inbox_events.alias("earlier")
+        due = or_(
+            and_(events.c.status == InboxStatus.PENDING.value, events.c.next_attempt_at <= now),
+            and_(events.c.status == InboxStatus.PROCESSING.value, events.c.claimed_until < now),
+        )
+        oldest_of_its_conversation = ~exists().where(
+            earlier.c.sender_id == events.c.sender_id,
+            earlier.c.id < events.c.id,
+            earlier.c.status.in_(UNFINISHED),
+        )
+        query = select(events).where(due, oldest_of_its_conversation).order_by(events.c.id)
+        if platform is not None:
+            query = query.where(events.c.platform == platform)
+        query = query.limit(limit)
+        if self._skip_locked:
+            query = query.with_for_update(skip_locked=True, of=events)
+        claimed: list[InboxRecord] = []
+        try:
+            with self._engine.begin() as connection:
+                for row in connection.execute(query).mappings().all():
+                    if self._take(connection, row, worker_id, now, lease):
+                        claimed.append(_record(row))
+        except SQLAlchemyError as exc:
+            raise StoreError(f"claiming inbox events failed: {exc}") from exc
+        return claimed
+
+    @staticmethod
+    def _take(
+        connection: Connection,
+        row: RowMapping,
+        worker_id: str,
+        now: datetime,
+        lease: timedelta,
+    ) -> bool:
+        # Conditional on the state we read: another replica that got there first makes it a no-op.
+        events = inbox_events
+        result = connection.execute(
+            update(events)
+            .where(
+                events.c.id == row["id"],
+                events.c.status == row["status"],
+                events.c.attempts == row["attempts"],
+            )
+            .values(
+                status=InboxStatus.PROCESSING.value,
+                attempts=events.c.attempts + 1,
+                claimed_by=worker_id,
+                claimed_until=now + lease,
+                updated_at=now,
+            )
+        )
+        return bool(result.rowcount == 1)
+
+    def complete(self, record: InboxRecord, worker_id: str) -> bool:
+        """Marks a claimed event done; False when the claim was lost (lease expired, taken over)."""
+        now = _utcnow()
+        return self._finish(
+            record,
+            worker_id,
+            status=InboxStatus.DONE.value,
+            processed_at=now,
+            last_error=None,
+            claimed_until=None,
+            updated_at=now,
+        )
+
+    def fail(
+        self, record: InboxRecord, worker_id: str, error: str, *, retry_at: datetime | None
+    ) -> bool:
+        """Releases a claimed event after a failure: pending again at ``retry_at``, or parked."""
+        now = _utcnow()
+        if retry_at is None:
+            values: dict[str, Any] = {"status": InboxStatus.PARKED.value}
+        else:
+            values = {"status": InboxStatus.PENDING.value, "next_attempt_at": retry_at}
+        return self._finish(
+            record,
+            worker_id,
+            last_error=error[:2000],
+            claimed_until=None,
+            updated_at=now,
+            **values,
+        )
+
+    def _finish(self, record: InboxRecord, worker_id: str, **values: Any) -> bool:
+        events = inbox_events
+        statement = (
+            update(events)
+            .where(
+                events.c.id == record.id,
+                events.c.status == InboxStatus.PROCESSING.value,
+                events.c.claimed_by == worker_id,
+            )
+            .values(**values)
+        )
+        try:
+            with self._engine.begin() as connection:
+                finished = bool(connection.execute(statement).rowcount == 1)
+        except SQLAlchemyError as exc:
+            raise StoreError(f"updating event {record.dedupe_key} failed: {exc}") from exc
+        if not finished:
+            logger.warning("inbox event %s: the claim was lost before it finished", record.id)
+        return finished
+
+    def replay(self, dedupe_keys: Sequence[str] = ()) -> int:
+        """Puts parked events back to pending (the given ones, or every parked one).
+
+        Returns:
+            How many events will be processed again.
+        """
+        now = _utcnow()
+        events = inbox_events
+        statement = (
+            update(events)
+            .where(events.c.status == InboxStatus.PARKED.value)
+            .values(
+                status=InboxStatus.PENDING.value,
+                attempts=0,
+                next_attempt_at=now,
+                updated_at=now,
+            )
+        )
+        if dedupe_keys:
+            statement = statement.where(events.c.dedupe_key.in_(list(dedupe_keys)))
+        try:
+            with self._engine.begin() as connection:
+                replayed: int = connection.execute(statement).rowcount
+        except SQLAlchemyError as exc:
+            raise StoreError(f"replaying parked events failed: {exc}") from exc
+        return replayed
+
+    def counts(self) -> dict[InboxStatus, int]:
+        """How many events are in each state."""
+        query = select(inbox_events.c.status, func.count()).group_by(inbox_events.c.status)
+        try:
+            with self._engine.connect() as connection:
+                rows = connection.execute(query).all()
+        except SQLAlchemyError as exc:
+            raise StoreError(f"counting inbox events failed: {exc}") from exc
+        counts = dict.fromkeys(InboxStatus, 0)
+        for status, count in rows:
+            counts[InboxStatus(status)] = count
+        return counts
+
+    def oldest_unfinished_at(self) -> datetime | None:
+        """When the oldest pending or processing event was received (the inbox's age)."""
+        query = select(func.min(inbox_events.c.received_at)).where(
+            inbox_events.c.status.in_(UNFINISHED)
+        )
+        row = self._read_scalar(query, "reading the inbox age")
+        return None if row is None else _aware(row)
+
+    def parked(self, limit: int = 100) -> list[InboxRecord]:
+        """Parked events, oldest first, for an operator to inspect and replay."""
+        query = (
+            select(inbox_events)
+            .where(inbox_events.c.status == InboxStatus.PARKED.value)
+            .order_by(inbox_events.c.id)
+            .limit(limit)
+        )
+        try:
+            with self._engine.connect() as connection:
+                rows = connection.execute(query).mappings().all()
+        except SQLAlchemyError as exc:
+            raise StoreError(f"reading parked events failed: {exc}") from exc
+        return [_record(row) for row in rows]
+
+    def _read_one(self, query: Any, what: str) -> RowMapping | None:
+        try:
+            with self._engine.connect() as connection:
+                row: RowMapping | None = connection.execute(query).mappings().first()
+        except SQLAlchemyError as exc:
+            raise StoreError(f"{what} failed: {exc}") from exc
+        return row
+
+    def _read_scalar(self, query: Any, what: str) -> Any:
+        try:
+            with self._engine.connect() as connection:
+                return connection.execute(query).scalar()
+        except SQLAlchemyError as exc:
+            raise StoreError(f"{what} failed: {exc}") from exc

@@ -1,0 +1,210 @@
+"""``InboxWorker``: claims stored events and hands each to a handler, once, in conversation order.
+
+One worker runs in every ``rasa run`` process (per channel). It wakes when a webhook stored
+something (``notify()``) and polls for the rest (other replicas' events, retries, expired leases).
+Events of different conversations run concurrently, up to ``concurrency``; events of one
+conversation never do (the inbox hands out only the oldest unfinished one).
+
+A handler failure is retried with exponential backoff (``RateLimited`` waits at least its
+``retry_after``); a ``PermanentPlatformError`` or ``max_attempts`` failures park the event, where
+``python -m bot inbox replay`` finds it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+from bot.errors import PermanentPlatformError, RateLimited, StoreError
+from bot.inbox import Inbox, InboxRecord
+
+__all__ = ["InboxHandler", "InboxWorker", "RetryPolicy", "worker_identity"]
+
+logger = logging.getLogger(__name__)
+
+InboxHandler = Callable[[InboxRecord], Awaitable[None]]
+
+
+def worker_identity() -> str:
+    """``host:pid:random``: unique per worker, readable in the inbox's ``claimed_by``."""
+    return f"{socket.gethostname()[:32]}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """When a failed event is tried again, and when it is parked instead."""
+
+    max_attempts: int = 5
+    first_delay: float = 1.0
+    max_delay: float = 300.0
+
+    def delay(self, attempts: int, error: BaseException) -> float | None:
+        """Seconds until the next try after ``attempts`` tries, or None to park the event."""
+        if isinstance(error, PermanentPlatformError) or attempts >= self.max_attempts:
+            return None
+        backoff: float = min(self.max_delay, self.first_delay * 2.0 ** (attempts - 1))
+        if isinstance(error, RateLimited):
+            return max(backoff, error.retry_after)
+        return backoff
+
+
+class InboxWorker:
+    """Processes the inbox's events of one platform with ``handler``.
+
+    Args:
+        inbox: the inbox of the social store.
+        handler: feeds one event to the bot; raising means "try again later".
+        platform: only events of this platform (``None``: all).
+        concurrency: how many conversations are processed at once.
+        lease: how long a claim holds; a worker that dies releases its events after it.
+        poll_interval: seconds between looks at the inbox when nobody calls ``notify()``.
+    """
+
+    def __init__(
+        self,
+        inbox: Inbox,
+        handler: InboxHandler,
+        *,
+        platform: str | None = None,
+        concurrency: int = 8,
+        lease: timedelta = timedelta(seconds=60),
+        poll_interval: float = 0.5,
+        retry: RetryPolicy | None = None,
+        worker_id: str | None = None,
+    ) -> None:
+        self._inbox = inbox
+        self._handler = handler
+        self._platform = platform
+        self._concurrency = concurrency
+        self._lease = lease
+        self._poll_interval = poll_interval
+        self._retry = retry or RetryPolicy()
+        self.worker_id = worker_id or worker_identity()
+        self._wake = asyncio.Event()
+        self._running: set[asyncio.Task[None]] = set()
+        self._loop_task: asyncio.Task[None] | None = None
+        self._stopping = False
+
+    def notify(self) -> None:
+        """Something was stored: look at the inbox now rather than at the next poll."""
+        self._wake.set()
+
+    def start(self) -> None:
+        """Starts the worker on the running event loop."""
+        if self._loop_task is None:
+            self._stopping = False
+            self._loop_task = asyncio.get_running_loop().create_task(self._run())
+
+    async def stop(self, timeout: float = 10.0) -> None:
+        """Stops claiming; waits up to ``timeout`` s for events in flight (others are released
+        when their lease expires)."""
+        self._stopping = True
+        self._wake.set()
+        if self._loop_task is not None:
+            self._loop_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._loop_task
+            self._loop_task = None
+        if self._running:
+            await asyncio.wait(self._running, timeout=timeout)
+
+    async def run_once(self) -> int:
+        """Claims and processes one batch; returns how many events it took (for tests, tools)."""
+        records = await self._claim(self._concurrency)
+        await asyncio.gather(*(self._process(record) for record in records))
+        return len(records)
+
+    async def _run(self) -> None:
+        while not self._stopping:
+            free = self._concurrency - len(self._running)
+            records = await self._claim(free) if free > 0 else []
+            for record in records:
+                task = asyncio.get_running_loop().create_task(self._process(record))
+                self._running.add(task)
+                task.add_done_callback(self._finished)
+            if records and len(records) == free:
+                continue  # more may be waiting
+            self._wake.clear()
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self._poll_interval)
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._running.discard(task)
+        self._wake.set()  # a conversation's next event may now be claimable
+
+    async def _claim(self, limit: int) -> list[InboxRecord]:
+        try:
+            return await asyncio.to_thread(
+                self._inbox.claim,
+                self.worker_id,
+                lease=self._lease,
+                limit=limit,
+                platform=self._platform,
+            )
+        except StoreError:
+            logger.exception("claiming inbox events failed; trying again shortly")
+            return []
+
+    async def _process(self, record: InboxRecord) -> None:
+        started = time.perf_counter()
+        try:
+            await self._handler(record)
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:  # noqa: BLE001 - the worker must survive any handler failure
+            await self._failed(record, error)
+            return
+        elapsed = (time.perf_counter() - started) * 1000
+        logger.info(
+            "inbox event %s processed: sender=%s attempt=%d elapsed_ms=%.0f",
+            record.id,
+            record.sender_id,
+            record.attempts + 1,
+            elapsed,
+        )
+        await self._store_call(self._inbox.complete, record, self.worker_id)
+
+    async def _failed(self, record: InboxRecord, error: Exception) -> None:
+        attempts = record.attempts + 1
+        delay = self._retry.delay(attempts, error)
+        description = f"{type(error).__name__}: {error}"
+        if delay is None:
+            logger.error(
+                "inbox event %s parked after %d attempt(s): %s",
+                record.id,
+                attempts,
+                description,
+                exc_info=error,
+            )
+            await self._store_call(
+                self._inbox.fail, record, self.worker_id, description, retry_at=None
+            )
+            return
+        logger.warning(
+            "inbox event %s failed (attempt %d), retrying in %.1f s: %s",
+            record.id,
+            attempts,
+            delay,
+            description,
+        )
+        retry_at = datetime.now(timezone.utc) + timedelta(seconds=delay)
+        await self._store_call(
+            self._inbox.fail, record, self.worker_id, description, retry_at=retry_at
+        )
+
+    @staticmethod
+    async def _store_call(function: Callable[..., bool], *args: object, **kwargs: object) -> None:
+        try:
+            await asyncio.to_thread(function, *args, **kwargs)
+        except StoreError:
+            # The claim stays until its lease expires, then the event is claimed again: a lost
+            # outcome means processed twice at worst, never lost.
+            logger.exception("recording the outcome of an inbox event failed")

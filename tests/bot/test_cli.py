@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.__main__ import main
+from bot.inbox import Inbox
+from bot.store import SocialStore
+from tests.factories import make_event
+
+
+@pytest.fixture
+def endpoints(tmp_path: Path) -> Path:
+    path = tmp_path / "endpoints.yml"
+    path.write_text(f"social_store:\n  url: sqlite:///{tmp_path / 'social.db'}\n")
+    return path
+
+
+def _inbox(tmp_path: Path) -> Inbox:
+    return Inbox(SocialStore.from_url(f"sqlite:///{tmp_path / 'social.db'}"))
+
+
+def test_store_upgrade_then_current(endpoints: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--endpoints", str(endpoints), "store", "current"]) == 0
+    assert main(["--endpoints", str(endpoints), "store", "upgrade"]) == 0
+
+    out = capsys.readouterr().out.splitlines()
+    assert out == ["social store at revision (none)", "social store at revision 0002"]
+
+
+def test_inbox_status_parked_and_replay(
+    endpoints: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    main(["--endpoints", str(endpoints), "store", "upgrade"])
+    inbox = _inbox(tmp_path)
+    inbox.add(make_event("messenger", dedupe_key="facebook:mid:m_1", author_id="1"))
+    inbox.add(make_event("messenger", dedupe_key="facebook:mid:m_2", author_id="2"))
+    [bad, _] = inbox.claim("w", lease=timedelta(seconds=30))
+    inbox.fail(bad, "w", "InvalidRequest: (#100) Invalid parameter", retry_at=None)
+    capsys.readouterr()
+
+    assert main(["--endpoints", str(endpoints), "inbox", "status"]) == 0
+    status = capsys.readouterr().out
+    assert "parked      1" in status
+    assert "processing  1" in status
+    assert "oldest unfinished event received" in status
+
+    assert main(["--endpoints", str(endpoints), "inbox", "parked"]) == 0
+    assert capsys.readouterr().out.strip() == (
+        "facebook:mid:m_1  attempts=1  InvalidRequest: (#100) Invalid parameter"
+    )
+
+    assert main(["--endpoints", str(endpoints), "inbox", "replay"]) == 2
+    assert "name the parked events" in capsys.readouterr().err
+    assert main(["--endpoints", str(endpoints), "inbox", "replay", "--all"]) == 0
+    assert capsys.readouterr().out.strip() == "1 parked event(s) will be processed again"
+
+
+def test_a_broken_endpoints_file_is_one_line_on_stderr(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    broken = tmp_path / "endpoints.yml"
+    broken.write_text("social_store: [oops\n")
+
+    assert main(["--endpoints", str(broken), "inbox", "status"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {broken}:")
+    assert "Traceback" not in err

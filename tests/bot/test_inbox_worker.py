@@ -1,0 +1,152 @@
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import pytest
+
+from bot.errors import InvalidRequest, RateLimited, TransientPlatformError
+from bot.inbox import Inbox, InboxRecord, InboxStatus
+from bot.inbox_worker import InboxWorker, RetryPolicy
+from bot.store import SocialStore
+from tests.factories import make_event
+
+FAST_RETRY = RetryPolicy(max_attempts=3, first_delay=0.01, max_delay=0.05)
+
+
+class RecordingHandler:
+    """A fake bot: records what it was given, fails as told, optionally slowly."""
+
+    def __init__(self, *, fail: dict[str, list[Exception]] | None = None, delay: float = 0.0):
+        self.seen: list[str] = []
+        self.fail = fail or {}
+        self.delay = delay
+        self.concurrent = 0
+        self.max_concurrent = 0
+        self.concurrent_senders: set[str] = set()
+
+    async def __call__(self, record: InboxRecord) -> None:
+        assert record.sender_id not in self.concurrent_senders, "a conversation ran twice at once"
+        self.concurrent_senders.add(record.sender_id)
+        self.concurrent += 1
+        self.max_concurrent = max(self.max_concurrent, self.concurrent)
+        try:
+            await asyncio.sleep(self.delay)
+            self.seen.append(record.dedupe_key)
+            errors = self.fail.get(record.dedupe_key)
+            if errors:
+                raise errors.pop(0)
+        finally:
+            self.concurrent -= 1
+            self.concurrent_senders.discard(record.sender_id)
+
+
+async def _drain(worker: InboxWorker, inbox: Inbox, timeout: float = 10.0) -> None:
+    worker.start()
+    worker.notify()
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while loop.time() < deadline:
+        counts = await asyncio.to_thread(inbox.counts)
+        if counts[InboxStatus.PENDING] == 0 and counts[InboxStatus.PROCESSING] == 0:
+            break
+        await asyncio.sleep(0.02)
+    await worker.stop()
+
+
+async def test_every_event_is_processed_once_in_order_per_conversation(
+    store: SocialStore,
+) -> None:
+    inbox = Inbox(store)
+    for n in range(30):
+        inbox.add(make_event("messenger", dedupe_key=f"k{n:02d}", author_id=f"user{n % 4}"))
+    handler = RecordingHandler(delay=0.005)
+    worker = InboxWorker(inbox, handler, concurrency=4, poll_interval=0.05, retry=FAST_RETRY)
+
+    await _drain(worker, inbox)
+
+    assert sorted(handler.seen) == [f"k{n:02d}" for n in range(30)]
+    for user in range(4):
+        of_user = [key for key in handler.seen if int(key[1:]) % 4 == user]
+        assert of_user == sorted(of_user)
+    assert handler.max_concurrent > 1  # conversations do run side by side
+    assert inbox.counts()[InboxStatus.DONE] == 30
+
+
+async def test_a_transient_failure_is_retried_and_then_succeeds(store: SocialStore) -> None:
+    inbox = Inbox(store)
+    inbox.add(make_event("messenger", dedupe_key="flaky"))
+    handler = RecordingHandler(
+        fail={"flaky": [TransientPlatformError("5xx", platform="facebook", status=503)]}
+    )
+    worker = InboxWorker(inbox, handler, poll_interval=0.02, retry=FAST_RETRY)
+
+    await _drain(worker, inbox)
+
+    assert handler.seen == ["flaky", "flaky"]
+    record = inbox.get("flaky")
+    assert record is not None
+    assert (record.status, record.attempts) == (InboxStatus.DONE, 2)
+
+
+async def test_an_event_that_keeps_failing_is_parked_after_max_attempts(
+    store: SocialStore,
+) -> None:
+    inbox = Inbox(store)
+    inbox.add(make_event("messenger", dedupe_key="doomed"))
+    failures: list[Exception] = [RuntimeError(f"boom {n}") for n in range(5)]
+    handler = RecordingHandler(fail={"doomed": failures})
+    worker = InboxWorker(inbox, handler, poll_interval=0.02, retry=FAST_RETRY)
+
+    await _drain(worker, inbox)
+
+    record = inbox.get("doomed")
+    assert record is not None
+    assert record.status is InboxStatus.PARKED
+    assert record.attempts == 3
+    assert record.last_error == "RuntimeError: boom 2"
+
+
+async def test_a_permanent_platform_error_parks_at_once(store: SocialStore) -> None:
+    inbox = Inbox(store)
+    inbox.add(make_event("messenger", dedupe_key="refused"))
+    handler = RecordingHandler(
+        fail={"refused": [InvalidRequest("(#100) bad", platform="facebook", status=400)]}
+    )
+    worker = InboxWorker(inbox, handler, poll_interval=0.02, retry=FAST_RETRY)
+
+    await _drain(worker, inbox)
+
+    assert handler.seen == ["refused"]
+    assert inbox.get("refused").status is InboxStatus.PARKED  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("attempts", "error", "expected"),
+    [
+        (1, RuntimeError(), 1.0),
+        (2, RuntimeError(), 2.0),
+        (3, RuntimeError(), 4.0),
+        (4, RuntimeError(), 8.0),
+        (5, RuntimeError(), None),
+        (1, RateLimited("slow down", platform="twitter", status=429, retry_after=30), 30.0),
+        (1, InvalidRequest("no", platform="facebook", status=400), None),
+    ],
+)
+def test_retry_policy(attempts: int, error: Exception, expected: float | None) -> None:
+    assert RetryPolicy(max_attempts=5, first_delay=1.0).delay(attempts, error) == expected
+
+
+async def test_events_left_by_a_crashed_worker_are_processed_after_the_lease(
+    store: SocialStore,
+) -> None:
+    inbox = Inbox(store)
+    inbox.add(make_event("messenger", dedupe_key="orphan"))
+    inbox.claim("dead-worker", lease=timedelta(milliseconds=200))
+    handler = RecordingHandler()
+    worker = InboxWorker(inbox, handler, poll_interval=0.05, retry=FAST_RETRY)
+
+    await _drain(worker, inbox)
+
+    assert handler.seen == ["orphan"]
+    assert inbox.get("orphan").status is InboxStatus.DONE  # type: ignore[union-attr]
