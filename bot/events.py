@@ -7,6 +7,7 @@ sender id is ``sender_id`` and whose metadata is ``metadata()``.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
@@ -14,7 +15,7 @@ from pydantic import BaseModel, Field, validator
 
 from bot.context import SocialContext
 
-__all__ = ["SocialEvent", "conversation_id"]
+__all__ = ["Skipped", "SocialEvent", "conversation_id"]
 
 
 def conversation_id(platform: str, account_id: str, user_id: str) -> str:
@@ -64,3 +65,16 @@ class SocialEvent(BaseModel):
     def metadata(self) -> dict[str, Any]:
         """The ``UserMessage.metadata``: ``extra`` plus the social context under ``"social"``."""
         return {**self.extra, **self.context.to_metadata()}
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A delivery item that is not a consumer's message for the bot, and why (logged at DEBUG).
+
+    Attributes:
+        reason: why it is skipped ("echo of our own message", "page disabled", ...).
+        key: the platform id of the item, where it has one.
+    """
+
+    reason: str
+    key: str | None = None

@@ -16,7 +16,15 @@ from pydantic import BaseModel, Field, ValidationError, validator
 
 from bot.errors import ConfigurationError
 
-__all__ = ["ENV_EXAMPLE", "ENV_FILE", "Settings", "ensure_env_file", "environment", "read_env_file"]
+__all__ = [
+    "ENV_EXAMPLE",
+    "ENV_FILE",
+    "Settings",
+    "ensure_env_file",
+    "environment",
+    "process_environment",
+    "read_env_file",
+]
 
 ENV_FILE = ".env"
 ENV_EXAMPLE = ".env.example"
@@ -107,6 +115,11 @@ def ensure_env_file(root: Path) -> Path:
     if not env_file.exists():
         shutil.copyfile(root / ENV_EXAMPLE, env_file)
     return env_file
+
+
+def process_environment() -> dict[str, str]:
+    """The process's environment as it is (``${NAME}`` references in YAML files expand from it)."""
+    return dict(os.environ)
 
 
 def environment(root: Path) -> dict[str, str]:

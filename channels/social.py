@@ -1,0 +1,225 @@
+"""What every social input channel does the same way, whatever the platform.
+
+The webhook path of one delivery: size limit → signature → parse and normalise (the platform's
+pure functions) → every event stored in the inbox under its dedupe key → 200. The webhook never
+waits for the bot: an ``InboxWorker`` started with the server feeds the stored events to Rasa,
+one conversation at a time, each with an output channel bound to its reply target.
+
+A platform channel subclasses ``SocialInputChannel`` and provides the platform parts:
+``verify``, ``challenge``, ``normalise`` and ``output_channel_for``.
+"""
+
+from __future__ import annotations
+
+import abc
+import asyncio
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from bot.errors import InboundError, PayloadTooLarge, SocialCareError
+from bot.events import Skipped, SocialEvent
+from bot.inbox import Inbox, InboxRecord
+from bot.inbox_worker import InboxWorker, RetryPolicy
+from bot.runtime import shared_store
+
+__all__ = ["Accepted", "SocialInputChannel", "error_response"]
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """What became of the items of one delivery."""
+
+    stored: int
+    duplicates: int
+    skipped: int
+
+    def as_json(self) -> dict[str, int]:
+        """The webhook's answer body."""
+        return {"stored": self.stored, "duplicates": self.duplicates, "skipped": self.skipped}
+
+
+def error_response(error: InboundError) -> HTTPResponse:
+    """The HTTP answer to a refused request: its status and a message, never a trace."""
+    return response.json({"error": str(error)}, status=error.status)
+
+
+class SocialInputChannel(InputChannel, abc.ABC):
+    """The platform-neutral part of a social input channel.
+
+    Args:
+        endpoints: the endpoints file whose ``social_store.url`` names the social store.
+        max_body_bytes: larger deliveries are refused with 413.
+        worker_concurrency: conversations processed at once by this process.
+        inbox: an inbox to use instead of the endpoints' store (tests).
+    """
+
+    platform: str = ""
+
+    def __init__(
+        self,
+        *,
+        endpoints: Path = Path("endpoints.yml"),
+        max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+        worker_concurrency: int = 8,
+        retry: RetryPolicy | None = None,
+        inbox: Inbox | None = None,
+    ) -> None:
+        self._endpoints = endpoints
+        self.max_body_bytes = max_body_bytes
+        self._worker_concurrency = worker_concurrency
+        self._retry = retry
+        self._inbox = inbox
+        self.worker: InboxWorker | None = None
+
+    # --- the platform's part ---------------------------------------------------------------
+
+    @abc.abstractmethod
+    def verify(self, body: bytes, headers: Mapping[str, str]) -> None:
+        """Raises ``BadSignature`` unless the delivery is signed by the platform."""
+
+    @abc.abstractmethod
+    def challenge(self, query: Mapping[str, str]) -> HTTPResponse:
+        """Answers the platform's GET check of the webhook (verify token, CRC)."""
+
+    @abc.abstractmethod
+    def normalise(self, body: bytes) -> Sequence[SocialEvent | Skipped]:
+        """Every item of a delivery, as an event or a skip; raises ``MalformedPayload``."""
+
+    @abc.abstractmethod
+    def output_channel_for(self, event: SocialEvent) -> OutputChannel:
+        """The output channel that answers ``event`` where it must be answered."""
+
+    # --- shared --------------------------------------------------------------------------
+
+    @property
+    def inbox(self) -> Inbox:
+        """The inbox of the process's social store (opened on first use)."""
+        if self._inbox is None:
+            self._inbox = Inbox(shared_store(self._endpoints))
+        return self._inbox
+
+    def check_size(self, body: bytes) -> None:
+        """Raises ``PayloadTooLarge`` above ``max_body_bytes``."""
+        if len(body) > self.max_body_bytes:
+            raise PayloadTooLarge(
+                f"the body has {len(body)} bytes; at most {self.max_body_bytes} are accepted"
+            )
+
+    async def accept(self, body: bytes, headers: Mapping[str, str]) -> Accepted:
+        """Verifies, normalises and stores one delivery (raises ``InboundError`` to refuse it)."""
+        self.check_size(body)
+        self.verify(body, headers)
+        items = self.normalise(body)
+        stored = duplicates = skipped = 0
+        for item in items:
+            if isinstance(item, Skipped):
+                skipped += 1
+                logger.debug("%s: skipped %s: %s", self.platform, item.key or "-", item.reason)
+                continue
+            if await asyncio.to_thread(self.inbox.add, item):
+                stored += 1
+                logger.info(
+                    "%s inbound: source=%s visibility=%s stored",
+                    self.platform,
+                    item.context.source.value,
+                    item.context.visibility.value,
+                )
+            else:
+                duplicates += 1
+                logger.info("%s inbound: duplicate delivery of %s", self.platform, item.dedupe_key)
+        if stored and self.worker is not None:
+            self.worker.notify()
+        return Accepted(stored=stored, duplicates=duplicates, skipped=skipped)
+
+    def user_message(self, record: InboxRecord) -> UserMessage:
+        """The Rasa message of a stored event, answered through its own output channel."""
+        event = record.event
+        return UserMessage(
+            text=event.text,
+            output_channel=self.output_channel_for(event),
+            sender_id=event.sender_id,
+            input_channel=self.name(),
+            message_id=None,
+            metadata=event.metadata(),
+        )
+
+    def make_worker(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> InboxWorker:
+        """The inbox worker that feeds this platform's stored events to Rasa."""
+
+        async def handle(record: InboxRecord) -> None:
+            await on_new_message(self.user_message(record))
+
+        return InboxWorker(
+            self.inbox,
+            handle,
+            platform=self.platform,
+            concurrency=self._worker_concurrency,
+            retry=self._retry,
+        )
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        """``GET /`` health, ``GET /webhook`` platform check, ``POST /webhook`` deliveries."""
+        channel = self
+        webhook = Blueprint(f"{self.name()}_webhook", __name__)
+
+        @webhook.listener("after_server_start")
+        async def start_worker(_app: Any, _loop: Any) -> None:
+            channel.worker = channel.make_worker(on_new_message)
+            channel.worker.start()
+            channel.worker.notify()  # events left from before a restart
+
+        @webhook.listener("before_server_stop")
+        async def stop_worker(_app: Any, _loop: Any) -> None:
+            if channel.worker is not None:
+                await channel.worker.stop()
+
+        @webhook.route("/", methods=["GET"])
+        async def health(_request: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @webhook.route("/webhook", methods=["GET"])
+        async def check(request: Request) -> HTTPResponse:
+            query = {key: request.args.get(key) for key in request.args}
+            try:
+                return channel.challenge(query)
+            except InboundError as error:
+                logger.warning("%s webhook check refused: %s", channel.platform, error)
+                return error_response(error)
+
+        @webhook.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            started = time.perf_counter()
+            try:
+                accepted = await channel.accept(request.body or b"", request.headers)
+            except InboundError as error:
+                logger.warning(
+                    "%s delivery refused with %d: %s", channel.platform, error.status, error
+                )
+                return error_response(error)
+            except SocialCareError:
+                # The store is down: 503 makes the platform deliver again later; nothing is lost.
+                logger.exception("%s delivery could not be stored", channel.platform)
+                return response.json({"error": "temporarily unavailable"}, status=503)
+            logger.info(
+                "%s delivery: %s in %.1f ms",
+                channel.platform,
+                json.dumps(accepted.as_json()),
+                (time.perf_counter() - started) * 1000,
+            )
+            return response.json(accepted.as_json())
+
+        return webhook
