@@ -104,14 +104,18 @@ class InboxWorker:
             self._loop_task = asyncio.get_running_loop().create_task(self._run())
 
     async def stop(self, timeout: float = 10.0) -> None:
-        """Stops claiming; waits up to ``timeout`` s for events in flight (others are released
-        when their lease expires)."""
+        """Stops claiming and waits up to ``timeout`` s for the events in flight.
+
+        Events already claimed are processed, not dropped; what is still running after the
+        timeout is released when its lease expires.
+        """
         self._stopping = True
         self._wake.set()
         if self._loop_task is not None:
-            self._loop_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._loop_task
+            try:
+                await asyncio.wait_for(asyncio.shield(self._loop_task), timeout)
+            except asyncio.TimeoutError:
+                self._loop_task.cancel()
             self._loop_task = None
         if self._running:
             await asyncio.wait(self._running, timeout=timeout)
@@ -130,6 +134,8 @@ class InboxWorker:
                 task = asyncio.get_running_loop().create_task(self._process(record))
                 self._running.add(task)
                 task.add_done_callback(self._finished)
+            if self._stopping:
+                break
             if records and len(records) == free:
                 continue  # more may be waiting
             self._wake.clear()

@@ -11,11 +11,24 @@ from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML
+from ruamel.yaml.constructor import SafeConstructor
 from ruamel.yaml.error import YAMLError
 
 from bot.errors import ConfigurationError
 
 __all__ = ["expand_env", "load_yaml"]
+
+
+class _PlainConstructor(SafeConstructor):
+    """Safe YAML, unaffected by Rasa's process-wide ``!env_var`` resolver.
+
+    Importing Rasa registers an implicit ``!env_var`` tag on every ruamel loader of the process,
+    which expands ``${NAME}`` from ``os.environ`` and raises Rasa's own exception. Here such
+    values stay strings: ``expand_env`` expands them from the given mapping, with our errors.
+    """
+
+
+_PlainConstructor.add_constructor("!env_var", SafeConstructor.construct_yaml_str)
 
 _REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
@@ -64,7 +77,9 @@ def load_yaml(path: Path, env: Mapping[str, str]) -> Any:
     except OSError as exc:
         raise ConfigurationError(f"cannot read the file: {exc.strerror}", file=str(path)) from exc
     try:
-        parsed = YAML(typ="safe", pure=True).load(text)
+        parser = YAML(typ="safe", pure=True)
+        parser.Constructor = _PlainConstructor
+        parsed = parser.load(text)
     except YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None

@@ -24,10 +24,12 @@ class RecordingHandler:
         self.concurrent = 0
         self.max_concurrent = 0
         self.concurrent_senders: set[str] = set()
+        self.started = asyncio.Event()
 
     async def __call__(self, record: InboxRecord) -> None:
         assert record.sender_id not in self.concurrent_senders, "a conversation ran twice at once"
         self.concurrent_senders.add(record.sender_id)
+        self.started.set()
         self.concurrent += 1
         self.max_concurrent = max(self.max_concurrent, self.concurrent)
         try:
@@ -150,3 +152,18 @@ async def test_events_left_by_a_crashed_worker_are_processed_after_the_lease(
 
     assert handler.seen == ["orphan"]
     assert inbox.get("orphan").status is InboxStatus.DONE  # type: ignore[union-attr]
+
+
+async def test_stopping_finishes_the_events_in_flight(store: SocialStore) -> None:
+    inbox = Inbox(store)
+    inbox.add(make_event("messenger", dedupe_key="slow"))
+    handler = RecordingHandler(delay=0.3)
+    worker = InboxWorker(inbox, handler, poll_interval=0.02, retry=FAST_RETRY)
+    worker.start()
+    worker.notify()
+    await asyncio.wait_for(handler.started.wait(), 5)
+
+    await worker.stop()
+
+    assert handler.seen == ["slow"]
+    assert inbox.get("slow").status is InboxStatus.DONE  # type: ignore[union-attr]

@@ -43,3 +43,14 @@ def test_invalid_yaml_names_the_line(tmp_path: Path) -> None:
 def test_a_missing_file_is_named(tmp_path: Path) -> None:
     with pytest.raises(ConfigurationError, match="missing.yml: cannot read the file"):
         load_yaml(tmp_path / "missing.yml", {})
+
+
+def test_loading_is_unaffected_by_rasas_process_wide_env_var_resolver(tmp_path: Path) -> None:
+    import rasa.shared.utils.io  # noqa: F401 - registers Rasa's !env_var tag on every loader
+
+    path = tmp_path / "credentials.yml"
+    path.write_text("secret: ${NOT_SET_ANYWHERE}\n")
+
+    with pytest.raises(ConfigurationError, match="NOT_SET_ANYWHERE is referenced but not set"):
+        load_yaml(path, {})
+    assert load_yaml(path, {"NOT_SET_ANYWHERE": "s3cret"}) == {"secret": "s3cret"}

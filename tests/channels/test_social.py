@@ -1,0 +1,205 @@
+"""The shared webhook path, through a real Sanic app, with a small example platform."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections.abc import Mapping, Sequence
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from rasa.core.channels.channel import CollectingOutputChannel, OutputChannel, UserMessage
+from sanic import Sanic, response
+from sanic.response import HTTPResponse
+
+from bot.errors import BadSignature, MalformedPayload
+from bot.events import Skipped, SocialEvent
+from bot.inbox import Inbox, InboxStatus
+from bot.store import SocialStore
+from channels.social import SocialInputChannel
+from tests.factories import make_event
+
+SECRET = b"example-secret"
+
+
+def sign(body: bytes) -> dict[str, str]:
+    return {"x-example-signature": hmac.new(SECRET, body, hashlib.sha256).hexdigest()}
+
+
+class ExampleInput(SocialInputChannel):
+    """A platform whose deliveries are JSON lists of ``{"id", "user", "text"}``."""
+
+    platform = "facebook"
+
+    @classmethod
+    def name(cls) -> str:
+        return "example"
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.outputs: list[CollectingOutputChannel] = []
+
+    def verify(self, body: bytes, headers: Mapping[str, str]) -> None:
+        expected = hmac.new(SECRET, body, hashlib.sha256).hexdigest()
+        if not hmac.compare_digest(headers.get("x-example-signature", ""), expected):
+            raise BadSignature("x-example-signature does not match the body")
+
+    def challenge(self, query: Mapping[str, str]) -> HTTPResponse:
+        if query.get("token") != "ok":
+            raise BadSignature("wrong token")
+        return response.text(query.get("echo", ""))
+
+    def normalise(self, body: bytes) -> Sequence[SocialEvent | Skipped]:
+        try:
+            items = json.loads(body)
+        except ValueError as exc:
+            raise MalformedPayload(f"body is not JSON: {exc}") from exc
+        if not isinstance(items, list):
+            raise MalformedPayload("expected a list of items")
+        return [
+            Skipped("echo", item["id"])
+            if item.get("echo")
+            else make_event(
+                "messenger", text=item["text"], dedupe_key=item["id"], author_id=item["user"]
+            )
+            for item in items
+        ]
+
+    def output_channel_for(self, event: SocialEvent) -> OutputChannel:
+        output = CollectingOutputChannel()
+        self.outputs.append(output)
+        return output
+
+
+@pytest.fixture
+def inbox(store: SocialStore) -> Inbox:
+    return Inbox(store)
+
+
+@pytest.fixture
+def channel(inbox: Inbox) -> ExampleInput:
+    return ExampleInput(inbox=inbox, max_body_bytes=2000)
+
+
+@pytest.fixture
+def app(channel: ExampleInput) -> Sanic:
+    received: list[UserMessage] = []
+
+    async def on_new_message(message: UserMessage) -> None:
+        received.append(message)
+
+    sanic_app = Sanic(f"social_test_{id(channel)}")
+    sanic_app.blueprint(channel.blueprint(on_new_message), url_prefix="/webhooks/example")
+    sanic_app.ctx.received = received
+    return sanic_app
+
+
+async def post(app: Sanic, body: bytes, headers: dict[str, str]) -> Any:
+    _, result = await app.asgi_client.post(
+        "/webhooks/example/webhook", content=body, headers=headers
+    )
+    return result
+
+
+async def test_a_signed_batch_is_stored_whole_and_answered_with_counts(
+    app: Sanic, inbox: Inbox
+) -> None:
+    body = json.dumps(
+        [
+            {"id": "a", "user": "1", "text": "where is my order?"},
+            {"id": "b", "user": "2", "text": "hello"},
+            {"id": "c", "echo": True},
+        ]
+    ).encode()
+
+    result = await post(app, body, sign(body))
+
+    assert result.status == 200
+    assert result.json == {"stored": 2, "duplicates": 0, "skipped": 1}
+    assert inbox.get("a") is not None
+    assert inbox.get("b") is not None
+
+
+async def test_a_redelivery_is_answered_200_and_stored_once(app: Sanic, inbox: Inbox) -> None:
+    body = json.dumps([{"id": "a", "user": "1", "text": "hi"}]).encode()
+
+    await post(app, body, sign(body))
+    again = await post(app, body, sign(body))
+
+    assert again.status == 200
+    assert again.json == {"stored": 0, "duplicates": 1, "skipped": 0}
+    assert sum(inbox.counts().values()) == 1
+
+
+@pytest.mark.parametrize(
+    ("body", "headers", "status", "message"),
+    [
+        (b"[]", {"x-example-signature": "0" * 64}, 403, "does not match"),
+        (b"[]", {}, 403, "does not match"),
+        (b"x" * 2001, {}, 413, "the body has 2001 bytes; at most 2000 are accepted"),
+        (b"{not json", None, 400, "body is not JSON"),
+        (b'{"a": 1}', None, 400, "expected a list of items"),
+    ],
+)
+async def test_a_refused_delivery_says_why_and_stores_nothing(
+    app: Sanic,
+    inbox: Inbox,
+    body: bytes,
+    headers: dict[str, str] | None,
+    status: int,
+    message: str,
+) -> None:
+    result = await post(app, body, sign(body) if headers is None else headers)
+
+    assert result.status == status
+    assert message in result.json["error"]
+    assert sum(inbox.counts().values()) == 0
+
+
+async def test_the_platform_check_answers_or_refuses(app: Sanic) -> None:
+    _, ok = await app.asgi_client.get("/webhooks/example/webhook?token=ok&echo=12345")
+    _, refused = await app.asgi_client.get("/webhooks/example/webhook?token=no&echo=12345")
+
+    assert (ok.status, ok.text) == (200, "12345")
+    assert refused.status == 403
+
+
+async def test_the_worker_hands_stored_events_to_rasa_with_the_social_context(
+    channel: ExampleInput, inbox: Inbox
+) -> None:
+    event = make_event("messenger", text="where is my order?", dedupe_key="k1", author_id="77")
+    inbox.add(event)
+    received: list[UserMessage] = []
+
+    async def on_new_message(message: UserMessage) -> None:
+        received.append(message)
+
+    worker = channel.make_worker(on_new_message)
+    assert await worker.run_once() == 1
+
+    [message] = received
+    assert message.text == "where is my order?"
+    assert message.sender_id == event.sender_id
+    assert message.input_channel == "example"
+    assert message.metadata == event.metadata()
+    assert message.output_channel is channel.outputs[0]
+    assert inbox.get("k1").status is InboxStatus.DONE  # type: ignore[union-attr]
+
+
+async def test_a_bot_failure_leaves_the_event_for_a_retry(
+    channel: ExampleInput, inbox: Inbox
+) -> None:
+    inbox.add(make_event("messenger", dedupe_key="k1"))
+
+    async def failing(_message: UserMessage) -> None:
+        raise RuntimeError("the model is not loaded yet")
+
+    await channel.make_worker(failing).run_once()
+
+    record = inbox.get("k1")
+    assert record is not None
+    assert record.status is InboxStatus.PENDING
+    assert record.last_error == "RuntimeError: the model is not loaded yet"
+    assert inbox.claim("w", lease=timedelta(seconds=1)) == []  # waits for its retry time
