@@ -1,0 +1,114 @@
+"""``OutboundGuard``: the last line that keeps automated messages out of public threads.
+
+Every send of every output channel passes ``OutboundGuard.check`` with its origin and its target.
+The rule of the product: bots and automatic messages are only supported in private. In public the
+only automated message is the call to action (origin ``cta``); agents may write in public too.
+Public threads also lose what they cannot show (buttons, quick replies, attachments, rich
+content), each with a logged reason.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import Counter
+from dataclasses import dataclass, field, replace
+from enum import Enum
+from typing import Any
+
+from bot.context import Platform, Visibility
+from bot.errors import OutboundRefused
+
+__all__ = ["Origin", "OutboundGuard", "OutboundMessage", "Target"]
+
+logger = logging.getLogger(__name__)
+
+
+class Origin(str, Enum):
+    """Who produced an outbound message."""
+
+    BOT = "bot"  # any automated message: policies, actions, followups, the REST API, reminders
+    CTA = "cta"  # the public-to-private call to action
+    AGENT = "agent"  # a human agent, from the workspace
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where a message would go."""
+
+    platform: Platform
+    visibility: Visibility
+    conversation_id: str  # the Rasa sender id
+    thread_id: str | None = None  # public: the post or tweet thread
+
+
+@dataclass(frozen=True)
+class OutboundMessage:
+    """One message an output channel is about to send."""
+
+    text: str = ""
+    buttons: tuple[dict[str, Any], ...] = ()
+    quick_replies: tuple[dict[str, Any], ...] = ()
+    attachment: str | None = None
+    image: str | None = None
+    elements: tuple[dict[str, Any], ...] = ()
+    custom: dict[str, Any] | None = None
+    response_name: str | None = None  # the domain response it was rendered from, if known
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+_PUBLIC_UNSUPPORTED = ("buttons", "quick_replies", "attachment", "image", "elements", "custom")
+_EMPTY: dict[str, Any] = {
+    "buttons": (),
+    "quick_replies": (),
+    "attachment": None,
+    "image": None,
+    "elements": (),
+    "custom": None,
+}
+
+
+class OutboundGuard:
+    """Refuses automated messages to public targets and trims public messages; counts refusals."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.refusals: Counter[tuple[str, str]] = Counter()  # (platform, origin) → count
+        self.trimmed: Counter[tuple[str, str]] = Counter()  # (platform, part) → count
+
+    def check(self, origin: Origin, target: Target, message: OutboundMessage) -> OutboundMessage:
+        """The message as it may be sent to ``target``.
+
+        Raises:
+            OutboundRefused: an automated (``bot``) message aimed at a public target.
+        """
+        if target.visibility is Visibility.PRIVATE:
+            return message
+        if origin is Origin.BOT:
+            with self._lock:
+                self.refusals[(target.platform.value, origin.value)] += 1
+            logger.warning(
+                "refused an automated message to a public thread: conversation=%s thread=%s "
+                "response=%s",
+                target.conversation_id,
+                target.thread_id,
+                message.response_name or "-",
+            )
+            raise OutboundRefused(
+                f"automated messages are not sent to public threads (thread {target.thread_id})",
+                origin=origin.value,
+                target=target.visibility.value,
+            )
+        dropped = [part for part in _PUBLIC_UNSUPPORTED if getattr(message, part)]
+        if not dropped:
+            return message
+        with self._lock:
+            for part in dropped:
+                self.trimmed[(target.platform.value, part)] += 1
+        logger.info(
+            "public %s message to thread %s: dropped %s (public threads show text only)",
+            origin.value,
+            target.thread_id,
+            ", ".join(dropped),
+        )
+        return replace(message, **{part: _EMPTY[part] for part in dropped})
