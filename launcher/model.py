@@ -7,6 +7,7 @@ version. A lock file serialises concurrent trainings (``make run`` beside ``make
 
 from __future__ import annotations
 
+import ast
 import fcntl
 import hashlib
 import logging
@@ -42,27 +43,55 @@ class TrainingFailed(ConfigurationError):
     """``rasa train`` exited with an error; its output names the file at fault."""
 
 
+def _module_files(root: Path, dotted: str) -> list[Path]:
+    """The project files of module ``dotted``: its package ``__init__``s and the module itself."""
+    parts = dotted.split(".")
+    files = []
+    for depth in range(1, len(parts) + 1):
+        init = root.joinpath(*parts[:depth], "__init__.py")
+        if init.is_file():
+            files.append(init)
+    module = root.joinpath(*parts).with_suffix(".py")
+    if module.is_file():
+        files.append(module)
+    return files
+
+
+def _project_imports(root: Path, source: Path) -> set[str]:
+    """Modules of the project that ``source`` imports (``import a.b``, ``from a.b import c``)."""
+    tree = ast.parse(source.read_text(encoding="utf-8"), filename=str(source))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+            # ``from package import module`` imports a module too
+            names.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return {name for name in names if (root / name.split(".")[0]).is_dir()}
+
+
 def _custom_component_files(root: Path, config: Path) -> list[Path]:
-    """Source files of the custom components (``bot.policy.PublicThreadPolicy``) named in config."""
+    """Source files of the custom components config.yml names, and of the project modules they
+    import, transitively (``bot.policy`` and what it imports from ``bot``)."""
     parsed: Any = YAML(typ="safe", pure=True).load(config.read_text(encoding="utf-8")) or {}
-    names: list[str] = []
+    pending: list[str] = []
     for section in ("pipeline", "policies"):
         for item in parsed.get(section) or []:
-            if isinstance(item, dict) and isinstance(item.get("name"), str):
-                names.append(item["name"])
-    files = []
-    for name in names:
-        if "." not in name:
+            if isinstance(item, dict) and isinstance(item.get("name"), str) and "." in item["name"]:
+                pending.append(item["name"].rsplit(".", 1)[0])
+    seen: set[str] = set()
+    files: set[Path] = set()
+    while pending:
+        module = pending.pop()
+        if module in seen:
             continue
-        parts = name.split(".")[:-1]
-        module = root.joinpath(*parts)
-        for candidate in (module.with_suffix(".py"), module / "__init__.py"):
-            if candidate.is_file():
-                files.append(candidate)
-        package = root.joinpath(*parts[:1])
-        if package.is_dir():  # the component may import siblings of its package
-            files.extend(sorted(package.rglob("*.py")))
-    return files
+        seen.add(module)
+        for path in _module_files(root, module):
+            if path not in files:
+                files.add(path)
+                pending.extend(_project_imports(root, path))
+    return sorted(files)
 
 
 def model_inputs(root: Path) -> list[Path]:

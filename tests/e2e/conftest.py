@@ -66,13 +66,14 @@ class RunningStack:
     def rasa_url(self) -> str:
         return f"http://{self.settings.bind_host}:{self.settings.rasa_port}"
 
-    def say(self, sender: str, text: str) -> list[dict[str, Any]]:
+    def say(
+        self, sender: str, text: str, metadata: dict[str, Any] | None = None
+    ) -> list[dict[str, Any]]:
         """Sends ``text`` as ``sender`` through the REST channel; returns the bot's messages."""
-        response = httpx.post(
-            f"{self.rasa_url}/webhooks/rest/webhook",
-            json={"sender": sender, "message": text},
-            timeout=60,
-        )
+        body: dict[str, Any] = {"sender": sender, "message": text}
+        if metadata is not None:
+            body["metadata"] = metadata
+        response = httpx.post(f"{self.rasa_url}/webhooks/rest/webhook", json=body, timeout=60)
         response.raise_for_status()
         messages: list[dict[str, Any]] = response.json()
         return messages

@@ -26,7 +26,12 @@ def project(tmp_path: Path) -> Path:
     (tmp_path / "data" / "nlu.yml").write_text("nlu: []\n")
     (tmp_path / "custom").mkdir()
     (tmp_path / "custom" / "__init__.py").write_text("")
-    (tmp_path / "custom" / "policy.py").write_text("class GuardPolicy: ...\n")
+    (tmp_path / "custom" / "policy.py").write_text(
+        "from custom.decision import decide\nimport json\n\nclass GuardPolicy: ...\n"
+    )
+    (tmp_path / "custom" / "decision.py").write_text("from custom import rules\n")
+    (tmp_path / "custom" / "rules.py").write_text("RULES = []\n")
+    (tmp_path / "custom" / "unrelated.py").write_text("X = 1\n")
     (tmp_path / "README.md").write_text("docs\n")
     return tmp_path
 
@@ -37,7 +42,9 @@ def test_inputs_are_config_domain_data_and_custom_components(project: Path) -> N
     assert names == [
         "config.yml",
         "custom/__init__.py",
+        "custom/decision.py",
         "custom/policy.py",
+        "custom/rules.py",
         "data/nlu.yml",
         "domain.yml",
     ]
@@ -45,7 +52,14 @@ def test_inputs_are_config_domain_data_and_custom_components(project: Path) -> N
 
 @pytest.mark.parametrize(
     "change",
-    ["config.yml", "domain.yml", "data/nlu.yml", "custom/policy.py", "data/new.yml"],
+    [
+        "config.yml",
+        "domain.yml",
+        "data/nlu.yml",
+        "custom/policy.py",
+        "custom/rules.py",
+        "data/new.yml",
+    ],
 )
 def test_fingerprint_changes_when_an_input_changes(project: Path, change: str) -> None:
     before = fingerprint(project)
@@ -59,6 +73,7 @@ def test_fingerprint_ignores_files_the_model_does_not_depend_on(project: Path) -
     before = fingerprint(project)
 
     (project / "README.md").write_text("more docs\n")
+    (project / "custom" / "unrelated.py").write_text("X = 2\n")
     (project / "var").mkdir()
     (project / "var" / "social.db").write_bytes(b"\0")
 

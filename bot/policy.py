@@ -1,0 +1,198 @@
+"""``PublicThreadPolicy``: the Rasa adapter of ``bot.public_thread.decide``.
+
+Listed in ``config.yml``::
+
+    policies:
+      - name: bot.policy.PublicThreadPolicy
+        priority: 6              # above RulePolicy (4): the policy must win in public
+        cta_action: action_public_to_private     # fills cta_name and cta_link
+        cta_response: utter_public_to_private    # the invitation, with channel variations
+        cta_cooldown_hours: 24   # one call to action per author and thread in this window
+
+After a public message it predicts the call to action (the action, then its response), then
+``action_listen``, with confidence
+1.0 and ``is_no_user_prediction`` set, so it beats rules, memoization, TED and active forms alike
+(the ensemble keeps only no-user predictions when there is one). In private it predicts nothing
+and stays out of the way. It remembers the visibility in the ``social_visibility`` slot, so an
+external event (``/trigger_intent``, a reminder), whose metadata replaces the social context,
+is still known to be public.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+from rasa.core.policies.policy import Policy, PolicyPrediction
+from rasa.engine.graph import ExecutionContext
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, SlotSet, UserUttered
+from rasa.shared.core.generator import TrackerWithCachedStates
+from rasa.shared.core.trackers import DialogueStateTracker
+
+from bot.context import SocialContext, Visibility
+from bot.errors import ConfigurationError, InvalidSocialContext
+from bot.public_thread import (
+    CTA_ACTION,
+    CTA_RESPONSE,
+    PublicThreadRules,
+    ThreadState,
+    ctas_sent,
+    decide,
+)
+
+__all__ = ["VISIBILITY_SLOT", "PublicThreadPolicy"]
+
+logger = logging.getLogger(__name__)
+
+VISIBILITY_SLOT = "social_visibility"
+MIN_PRIORITY = 5  # RulePolicy has 4; the policy must outrank every built-in policy
+
+
+def _social_context(metadata: dict[str, Any] | None) -> SocialContext | None:
+    try:
+        return SocialContext.from_metadata(metadata)
+    except InvalidSocialContext:
+        logger.warning("a user message carries an invalid social context; treated as private")
+        return None
+
+
+def _turns(tracker: DialogueStateTracker) -> list[tuple[str, str | None, float]]:
+    turns: list[tuple[str, str | None, float]] = []
+    for event in tracker.events:
+        if isinstance(event, UserUttered):
+            context = _social_context(event.metadata)
+            public = context is not None and context.visibility is Visibility.PUBLIC
+            turns.append(
+                ("user", context.thread_id if public and context else None, event.timestamp)
+            )
+        elif isinstance(event, ActionExecuted):
+            turns.append(("action", event.action_name, event.timestamp))
+    return turns
+
+
+def thread_state(tracker: DialogueStateTracker, rules: PublicThreadRules) -> ThreadState:
+    """What ``decide`` needs, read from a live tracker."""
+    latest = tracker.latest_message
+    metadata = latest.metadata if latest is not None else None
+    context = _social_context(metadata)
+    remembered = tracker.get_slot(VISIBILITY_SLOT)
+    return ThreadState(
+        latest_action=tracker.latest_action_name,
+        visibility=context.visibility if context else None,
+        thread_id=context.thread_id if context else None,
+        is_external=bool(metadata and metadata.get("is_external")),
+        remembered_visibility=Visibility(remembered)
+        if remembered in ("public", "private")
+        else None,
+        now=latest.timestamp if latest is not None else 0.0,
+        ctas=ctas_sent(_turns(tracker), rules.cta_action),
+    )
+
+
+@DefaultV1Recipe.register(
+    DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT, is_trainable=True
+)
+class PublicThreadPolicy(Policy):
+    """Keeps the bot out of public threads: only the call to action, then listening."""
+
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        """Options a bot designer may set in ``config.yml``."""
+        return {
+            "priority": 6,
+            "cta_action": CTA_ACTION,
+            "cta_response": CTA_RESPONSE,
+            "cta_cooldown_hours": 24.0,
+        }
+
+    def __init__(
+        self,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        featurizer: Any = None,
+    ) -> None:
+        super().__init__(config, model_storage, resource, execution_context, featurizer)
+        if self.priority < MIN_PRIORITY:
+            raise ConfigurationError(
+                f"expected a priority of at least {MIN_PRIORITY} (above RulePolicy's 4), "
+                f"got {self.priority}",
+                file="config.yml",
+                key="policies.PublicThreadPolicy.priority",
+            )
+        try:
+            cooldown = timedelta(hours=float(config.get("cta_cooldown_hours", 24.0)))
+        except (TypeError, ValueError) as exc:
+            raise ConfigurationError(
+                "expected a number of hours",
+                file="config.yml",
+                key="policies.PublicThreadPolicy.cta_cooldown_hours",
+            ) from exc
+        self.rules = PublicThreadRules(
+            cta_action=str(config.get("cta_action", CTA_ACTION)),
+            cta_response=str(config.get("cta_response", CTA_RESPONSE)),
+            cta_cooldown=cooldown,
+        )
+
+    def train(
+        self,
+        training_trackers: list[TrackerWithCachedStates],
+        domain: Domain,
+        **kwargs: Any,
+    ) -> Resource:
+        """Nothing to learn: the rule of the product is not learnt from stories."""
+        self._check_domain(domain)
+        with self._model_storage.write_to(self._resource) as directory:
+            (directory / "public_thread_policy.txt").write_text("rule-based\n")
+        return self._resource
+
+    def _check_domain(self, domain: Domain) -> None:
+        for name in (self.rules.cta_action, self.rules.cta_response):
+            if name not in domain.action_names_or_texts:
+                raise ConfigurationError(
+                    f"the call to action needs {name!r}, which is not in the domain",
+                    file="domain.yml",
+                    key="actions" if name.startswith("action_") else "responses",
+                )
+        if VISIBILITY_SLOT not in {slot.name for slot in domain.slots}:
+            raise ConfigurationError(
+                f"expected a slot {VISIBILITY_SLOT!r} (categorical: public, private) for "
+                "PublicThreadPolicy",
+                file="domain.yml",
+                key="slots",
+            )
+
+    def predict_action_probabilities(
+        self,
+        tracker: DialogueStateTracker,
+        domain: Domain,
+        rule_only_data: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> PolicyPrediction:
+        """The forced action after a public message; no prediction in private."""
+        decision = decide(thread_state(tracker, self.rules), self.rules)
+        events = [SlotSet(VISIBILITY_SLOT, decision.remember.value)] if decision.remember else []
+        probabilities = self._default_predictions(domain)
+        if decision.action is None:
+            return self._prediction(probabilities, events=events)
+        probabilities[domain.index_for_action(decision.action)] = 1.0
+        logger.debug("public thread: forcing %s", decision.action)
+        return self._prediction(probabilities, events=events, is_no_user_prediction=True)
+
+    @classmethod
+    def load(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> PublicThreadPolicy:
+        """Loads the (stateless) policy."""
+        return cls(config, model_storage, resource, execution_context)

@@ -1,0 +1,161 @@
+"""PublicThreadPolicy with real Rasa objects: the project's domain, trackers and the ensemble."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from rasa.core.policies.ensemble import DefaultPolicyPredictionEnsemble
+from rasa.core.policies.policy import PolicyPrediction
+from rasa.engine.graph import ExecutionContext, GraphSchema
+from rasa.engine.storage.local_model_storage import LocalModelStorage
+from rasa.engine.storage.resource import Resource
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, ActiveLoop, Event, SlotSet, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+
+from bot.errors import ConfigurationError
+from bot.policy import VISIBILITY_SLOT, PublicThreadPolicy
+from tests.factories import context_dict
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def domain() -> Domain:
+    return Domain.load(ROOT / "domain.yml")
+
+
+def make_policy(tmp_path: Path, **config: Any) -> PublicThreadPolicy:
+    return PublicThreadPolicy.create(
+        {**PublicThreadPolicy.get_default_config(), **config},
+        LocalModelStorage(tmp_path),
+        Resource("public_thread_policy"),
+        ExecutionContext(GraphSchema({}), "test"),
+    )
+
+
+def user(source: str | None, text: str = "where is my order?", **context: Any) -> UserUttered:
+    metadata = {"social": context_dict(source, **context)} if source else {}
+    return UserUttered(text, {"name": "order_status", "confidence": 0.99}, metadata=metadata)
+
+
+def tracker(domain: Domain, *events: Event) -> DialogueStateTracker:
+    return DialogueStateTracker.from_events(
+        "facebook:100200300400500:7788990011223344",
+        [ActionExecuted("action_listen"), *events],
+        slots=domain.slots,
+    )
+
+
+def predicted(domain: Domain, prediction: PolicyPrediction) -> str | None:
+    if prediction.max_confidence == 0:
+        return None
+    return domain.action_names_or_texts[prediction.max_confidence_index]
+
+
+@pytest.mark.parametrize("source", ["facebook_comment", "facebook_post", "tweet"])
+def test_after_a_public_message_only_the_call_to_action_then_listening(
+    domain: Domain, tmp_path: Path, source: str
+) -> None:
+    policy = make_policy(tmp_path)
+    conversation = tracker(domain, user(source))
+
+    first = policy.predict_action_probabilities(conversation, domain)
+    conversation.update(ActionExecuted("action_public_to_private"))
+    second = policy.predict_action_probabilities(conversation, domain)
+    conversation.update(ActionExecuted("utter_public_to_private"))
+    third = policy.predict_action_probabilities(conversation, domain)
+
+    assert [predicted(domain, p) for p in (first, second, third)] == [
+        "action_public_to_private",
+        "utter_public_to_private",
+        "action_listen",
+    ]
+    assert all(p.max_confidence == 1.0 and p.is_no_user_prediction for p in (first, second, third))
+    assert first.events == [SlotSet(VISIBILITY_SLOT, "public")]
+
+
+@pytest.mark.parametrize("source", ["messenger", "twitter_dm", None])
+def test_in_private_it_stays_out_of_the_way(domain: Domain, tmp_path: Path, source: str) -> None:
+    prediction = make_policy(tmp_path).predict_action_probabilities(
+        tracker(domain, user(source)), domain
+    )
+
+    assert predicted(domain, prediction) is None
+    assert not prediction.is_no_user_prediction
+
+
+def test_it_wins_over_an_active_form_and_the_rule_policy(domain: Domain, tmp_path: Path) -> None:
+    conversation = tracker(
+        domain,
+        user("messenger"),
+        ActionExecuted("order_status_form"),
+        ActiveLoop("order_status_form"),
+        SlotSet("requested_slot", "order_number"),
+        ActionExecuted("action_listen"),
+        user("facebook_comment", text="BC-104233"),
+    )
+    ours = make_policy(tmp_path).predict_action_probabilities(conversation, domain)
+    form = [0.0] * len(domain.action_names_or_texts)
+    form[domain.index_for_action("order_status_form")] = 1.0
+    rule_prediction = PolicyPrediction(form, "RulePolicy", 4, is_no_user_prediction=True)
+
+    winner = DefaultPolicyPredictionEnsemble().combine_predictions(
+        [rule_prediction, ours], conversation, domain
+    )
+
+    assert winner.policy_name == "PublicThreadPolicy"
+    assert predicted(domain, winner) == "action_public_to_private"
+
+
+def test_a_second_public_message_in_the_same_thread_gets_no_second_invitation(
+    domain: Domain, tmp_path: Path
+) -> None:
+    conversation = tracker(
+        domain,
+        user("facebook_comment"),
+        ActionExecuted("action_public_to_private"),
+        ActionExecuted("utter_public_to_private"),
+        ActionExecuted("action_listen"),
+        user("facebook_comment", text="hello??"),
+    )
+
+    prediction = make_policy(tmp_path).predict_action_probabilities(conversation, domain)
+
+    assert predicted(domain, prediction) == "action_listen"
+
+
+def test_an_external_event_after_a_public_message_stays_public(
+    domain: Domain, tmp_path: Path
+) -> None:
+    conversation = tracker(
+        domain,
+        SlotSet(VISIBILITY_SLOT, "public"),
+        UserUttered("/greet", {"name": "greet"}, metadata={"is_external": True}),
+    )
+
+    prediction = make_policy(tmp_path).predict_action_probabilities(conversation, domain)
+
+    assert predicted(domain, prediction) == "action_public_to_private"
+
+
+def test_training_checks_the_domain_has_what_the_policy_needs(tmp_path: Path) -> None:
+    policy = make_policy(tmp_path)
+    bare = Domain.from_dict({"intents": ["greet"], "responses": {"utter_greet": [{"text": "hi"}]}})
+
+    with pytest.raises(ConfigurationError, match="action_public_to_private"):
+        policy.train([], bare)
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        ({"priority": 3}, "expected a priority of at least 5"),
+        ({"cta_cooldown_hours": "soon"}, "cta_cooldown_hours: expected a number of hours"),
+    ],
+)
+def test_bad_options_name_the_key(tmp_path: Path, config: dict[str, Any], message: str) -> None:
+    with pytest.raises(ConfigurationError, match=message):
+        make_policy(tmp_path, **config)

@@ -1,0 +1,55 @@
+"""The public-thread rule on the real Rasa server: messages carry the social context as metadata
+(the REST channel passes ``metadata`` through, as the social channels do)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from tests.e2e.conftest import RunningStack
+from tests.factories import PAGE_ID, context_dict
+
+INVITATION = (
+    "Hi Jane, we'd like to help with this. Please continue in a private message: "
+    f"https://m.me/{PAGE_ID}?ref=pub-122100000000000001_1234567890123456"
+)
+ASK_NUMBER = "What's your order number? It's in your confirmation email and looks like BC-123456."
+
+
+def social(source: str, **fields: Any) -> dict[str, Any]:
+    return {"social": context_dict(source, **fields)}
+
+
+def texts(messages: list[dict[str, Any]]) -> list[str]:
+    return [str(message.get("text", "")) for message in messages]
+
+
+def test_a_public_comment_gets_only_the_invitation_and_private_gets_the_bot(
+    stack: RunningStack,
+) -> None:
+    sender = f"facebook:{PAGE_ID}:{uuid.uuid4().hex[:10]}"
+
+    public = texts(stack.say(sender, "where is my order?", social("facebook_comment")))
+    again = texts(stack.say(sender, "hello?? anyone?", social("facebook_comment")))
+    private = texts(stack.say(sender, "where is my order?", social("messenger")))
+
+    assert public == [INVITATION]
+    assert again == []  # one invitation per thread within the cooldown
+    assert private == [ASK_NUMBER]
+    assert stack.tracker(sender)["slots"]["social_visibility"] == "private"
+
+
+def test_a_public_message_during_a_form_interrupts_nothing_and_says_only_the_invitation(
+    stack: RunningStack,
+) -> None:
+    sender = f"twitter:2244994945:{uuid.uuid4().hex[:10]}"
+
+    asked = texts(stack.say(sender, "where is my order?", social("twitter_dm")))
+    public = texts(stack.say(sender, "@brightcart BC-104233 where is it??", social("tweet")))
+    answered = texts(stack.say(sender, "it's BC-104233", social("twitter_dm")))
+
+    assert asked == [ASK_NUMBER]
+    assert len(public) == 1
+    assert public[0].startswith("Hi @pat_example, we'd like to help with this.")
+    assert "https://twitter.com/messages/compose?recipient_id=2244994945" in public[0]
+    assert answered[0].startswith("Good news: order BC-104233")
