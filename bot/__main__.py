@@ -4,6 +4,8 @@
 ``python -m bot inbox status``: events per state and the age of the oldest unfinished one.
 ``python -m bot inbox parked``: events that kept failing, with their last error.
 ``python -m bot inbox replay KEY... | --all``: process parked events again.
+``python -m bot routing check [routing.yml]``: validate the routing rules against the domain.
+``python -m bot routing explain [routing.yml] --platform ... --intent ...``: which rule matches.
 """
 
 from __future__ import annotations
@@ -12,9 +14,12 @@ import argparse
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 from bot.errors import SocialCareError
 from bot.inbox import Inbox
+from bot.routing import Router, RoutingContext, load_routing
+from bot.routing.loader import domain_names
 from bot.settings import environment
 from bot.store import SocialStore, store_url_from_endpoints
 
@@ -39,7 +44,55 @@ def _parser() -> argparse.ArgumentParser:
     replay = inbox_actions.add_parser("replay", help="process parked events again")
     replay.add_argument("keys", nargs="*", help="dedupe keys of parked events")
     replay.add_argument("--all", action="store_true", help="every parked event")
+    _routing_parser(areas)
     return parser
+
+
+def _routing_parser(areas: Any) -> None:
+    routing = areas.add_parser("routing", help="the routing rules (routing.yml)")
+    actions = routing.add_subparsers(dest="action", required=True)
+    for name, text in (
+        ("check", "validate the file against the domain"),
+        ("explain", "which rule matches a context, and why"),
+    ):
+        command = actions.add_parser(name, help=text)
+        command.add_argument("file", nargs="?", type=Path, default=ROOT / "routing.yml")
+        command.add_argument("--domain", type=Path, default=ROOT / "domain.yml")
+    explain = actions.choices["explain"]
+    for option in ("platform", "account", "visibility", "source", "intent", "language", "referral"):
+        explain.add_argument(f"--{option}")
+    explain.add_argument("--confidence", type=float, default=1.0)
+    explain.add_argument("--entity", action="append", default=[], help="an entity seen (repeat)")
+    explain.add_argument(
+        "--slot", action="append", default=[], help="NAME=VALUE, a slot's value (repeat)"
+    )
+
+
+def _routing(args: argparse.Namespace) -> int:
+    routing = load_routing(args.file, domain_names(args.domain))
+    if args.action == "check":
+        print(
+            f"{args.file}: OK, {len(routing.skills)} skills, {len(routing.rules)} rules, "
+            f"default {routing.default.skill}"
+        )
+        return 0
+    slots = dict(item.split("=", 1) for item in args.slot if "=" in item)
+    context = RoutingContext(
+        platform=args.platform,
+        account_id=args.account,
+        visibility=args.visibility,
+        source=args.source,
+        intent=args.intent,
+        confidence=args.confidence,
+        entities=frozenset(args.entity),
+        language=args.language,
+        referral=args.referral,
+        slots=slots,
+    )
+    decision, lines = Router(routing).explain(context)
+    print("\n".join(lines))
+    print(f"=> skill {decision.skill}, priority {decision.priority}")
+    return 0
 
 
 def _store(store: SocialStore, action: str) -> None:
@@ -72,6 +125,8 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of ``python -m bot``."""
     args = _parser().parse_args(argv)
     try:
+        if args.area == "routing":
+            return _routing(args)
         url = store_url_from_endpoints(args.endpoints, environment(ROOT))
         store = SocialStore.from_url(url, root=ROOT)
         try:

@@ -68,3 +68,33 @@ def test_a_broken_endpoints_file_is_one_line_on_stderr(
     err = capsys.readouterr().err
     assert err.startswith(f"error: {broken}:")
     assert "Traceback" not in err
+
+
+def test_routing_check_and_explain(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["routing", "check"]) == 0
+    assert capsys.readouterr().out.strip().endswith("OK, 4 skills, 4 rules, default care_private")
+
+    code = main(
+        [
+            *("routing", "explain", "--platform", "facebook", "--visibility", "public"),
+            *("--intent", "complaint", "--confidence", "0.9"),
+        ]
+    )
+
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "MATCH -> care_public" in out
+    assert out.strip().endswith("=> skill care_public, priority 1")
+
+
+def test_routing_check_names_the_line_of_a_problem(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    routing = tmp_path / "routing.yml"
+    routing.write_text("skills:\n  - name: care\ndefault: {skill: sales}\n")
+
+    assert main(["routing", "check", str(routing)]) == 1
+
+    err = capsys.readouterr().err
+    assert f"{routing}:3" in err
+    assert "unknown skill 'sales'" in err
