@@ -103,6 +103,14 @@ class SocialInputChannel(InputChannel, abc.ABC):
     def output_channel_for(self, event: SocialEvent) -> OutputChannel:
         """The output channel that answers ``event`` where it must be answered."""
 
+    async def admit(self, event: SocialEvent) -> SocialEvent | Skipped:
+        """The platform's last look at an event before it is stored; by default it is kept.
+
+        For decisions that need the store (an edit of a comment the brand already answered),
+        which the pure ``normalise`` cannot make; blocking calls go through ``asyncio.to_thread``.
+        """
+        return event
+
     # --- shared --------------------------------------------------------------------------
 
     @property
@@ -125,7 +133,10 @@ class SocialInputChannel(InputChannel, abc.ABC):
         self.verify(body, headers)
         items = self.normalise(body)
         stored = duplicates = skipped = 0
-        for item in items:
+        for normalised in items:
+            item = (
+                await self.admit(normalised) if isinstance(normalised, SocialEvent) else normalised
+            )
             if isinstance(item, Skipped):
                 skipped += 1
                 logger.debug("%s: skipped %s: %s", self.platform, item.key or "-", item.reason)

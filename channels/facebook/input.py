@@ -1,0 +1,230 @@
+"""``FacebookInput``: the Facebook webhook of ``rasa run`` (``/webhooks/facebook/webhook``).
+
+The platform parts of ``SocialInputChannel``: Meta's handshake and signatures (``verify.py``),
+the delivery parsed once (``wire.py``) and normalised (``normalise.py``), two decisions that
+need the store (``admit``), and the output channel of each event. Configured under
+``channels.facebook.FacebookInput`` in credentials.yml (``config.py``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import httpx
+from rasa.core.channels.channel import UserMessage
+from sanic import Blueprint, response
+from sanic.response import HTTPResponse
+
+from bot.consumers import ConsumerFlags
+from bot.context import Platform, Visibility
+from bot.events import Skipped, SocialEvent
+from bot.guard import OutboundGuard, Target
+from bot.identities import IdentityLinks
+from bot.inbox import Inbox
+from bot.inbox_worker import RetryPolicy
+from bot.outbound import OutboundLog
+from bot.runtime import shared_guard, shared_store
+from bot.store import SocialStore
+from channels.facebook.config import EditPolicy, FacebookConfig
+from channels.facebook.graph import GraphClient
+from channels.facebook.normalise import EDITED, STANDBY, normalise_delivery
+from channels.facebook.output import FacebookOutput
+from channels.facebook.sender import PRIVATE_REPLY, PUBLIC_REPLY, FacebookSender
+from channels.facebook.verify import check_signature, subscription_challenge
+from channels.facebook.wire import parse_delivery
+from channels.platform_client import CallRetry
+from channels.social import SocialInputChannel
+
+__all__ = ["THREAD_REFERENCE_PREFIX", "FacebookInput", "referenced_event_id"]
+
+logger = logging.getLogger(__name__)
+
+PLATFORM = Platform.FACEBOOK.value
+# actions.public_to_private.thread_reference writes m.me refs as "pub-<public event id>".
+THREAD_REFERENCE_PREFIX = "pub-"
+
+
+def referenced_event_id(ref: str | None) -> str | None:
+    """The public comment or post an m.me ``ref`` of our call to action names, if it does."""
+    if ref and ref.startswith(THREAD_REFERENCE_PREFIX) and len(ref) > len(THREAD_REFERENCE_PREFIX):
+        return ref[len(THREAD_REFERENCE_PREFIX) :]
+    return None
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class FacebookInput(SocialInputChannel):
+    """Messenger and Page feed webhooks of the configured pages.
+
+    Args:
+        config: the validated ``channels.facebook.FacebookInput`` settings.
+        endpoints: the endpoints file naming the social store.
+        store: a social store to use instead of the endpoints' one (tests).
+        guard: the output guard (the process's by default).
+        transport: an httpx transport for the Graph API (tests).
+        graph_retry: how Graph calls are retried.
+        clock: the current UTC time.
+    """
+
+    platform = PLATFORM
+
+    def __init__(
+        self,
+        config: FacebookConfig,
+        *,
+        endpoints: Path = Path("endpoints.yml"),
+        store: SocialStore | None = None,
+        guard: OutboundGuard | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        graph_retry: CallRetry | None = None,
+        retry: RetryPolicy | None = None,
+        worker_concurrency: int = 8,
+        clock: Callable[[], datetime] = _utcnow,
+    ) -> None:
+        super().__init__(
+            endpoints=endpoints,
+            max_body_bytes=config.max_body_bytes,
+            worker_concurrency=worker_concurrency,
+            retry=retry,
+            inbox=Inbox(store) if store is not None else None,
+        )
+        self.config = config
+        self.guard = guard or shared_guard()
+        self.graph = GraphClient(
+            config.graph_url, config.graph_version, transport=transport, retry=graph_retry
+        )
+        self._store = store
+        self._clock = clock
+        self._sender: FacebookSender | None = None
+
+    @classmethod
+    def name(cls) -> str:
+        """``facebook``: the webhook lives at ``/webhooks/facebook/webhook``."""
+        return "facebook"
+
+    @classmethod
+    def from_credentials(cls, credentials: Mapping[str, Any] | None) -> FacebookInput:
+        """Builds the channel from its credentials.yml mapping (raises ``ConfigurationError``)."""
+        return cls(FacebookConfig.from_credentials(credentials))
+
+    @property
+    def sender(self) -> FacebookSender:
+        """The brand's Facebook operations, over the social store (opened on first use)."""
+        if self._sender is None:
+            store = self._store or shared_store(self._endpoints)
+            self._sender = FacebookSender(
+                self.config,
+                self.graph,
+                inbox=self.inbox,
+                outbound=OutboundLog(store),
+                links=IdentityLinks(store),
+                flags=ConsumerFlags(store),
+                clock=self._clock,
+            )
+        return self._sender
+
+    # --- inbound ---------------------------------------------------------------------------
+
+    def verify(self, body: bytes, headers: Mapping[str, str]) -> None:
+        """``X-Hub-Signature-256`` over the raw body (sha1 alone only when opted in)."""
+        check_signature(
+            body, headers, self.config.app_secret, accept_sha1_only=self.config.accept_sha1_only
+        )
+
+    def challenge(self, query: Mapping[str, str]) -> HTTPResponse:
+        """Meta's subscription handshake: echoes ``hub.challenge`` for our verify token."""
+        return response.text(subscription_challenge(query, self.config.verify_token))
+
+    def normalise(self, body: bytes) -> Sequence[SocialEvent | Skipped]:
+        """Every item of a delivery, as an event or a skip (raises ``MalformedPayload``)."""
+        delivery = parse_delivery(body)
+        for entry in delivery.entry:
+            if self.config.page(entry.id) is None:
+                logger.warning(
+                    "facebook: a delivery for page %s, which credentials.yml does not list, "
+                    "was skipped",
+                    entry.id,
+                )
+        return normalise_delivery(delivery, self.config, received_at=self._clock())
+
+    async def admit(self, event: SocialEvent) -> SocialEvent | Skipped:
+        """Drops edits of answered comments (``edits: new_if_unanswered``); links m.me refs."""
+        unless_answered = self.config.edits is EditPolicy.NEW_IF_UNANSWERED
+        if (
+            event.extra.get(EDITED)
+            and unless_answered
+            and await asyncio.to_thread(self._answered, event.context.event_id)
+        ):
+            return Skipped("edit of a message the brand already answered", event.dedupe_key)
+        public_event_id = referenced_event_id(event.context.referral)
+        if public_event_id is not None and not event.context.is_public:
+            await asyncio.to_thread(self._link_referral, event, public_event_id)
+        return event
+
+    def _answered(self, event_id: str) -> bool:
+        outbound = self.sender.outbound
+        return outbound is not None and any(
+            outbound.has_sent(PLATFORM, kind, event_id) for kind in (PRIVATE_REPLY, PUBLIC_REPLY)
+        )
+
+    def _link_referral(self, event: SocialEvent, public_event_id: str) -> None:
+        context = event.context
+        public = self.inbox.find_event(PLATFORM, context.account_id, public_event_id)
+        links = self.sender.links
+        if public is None or links is None:
+            return
+        if links.link(
+            platform=PLATFORM,
+            account_id=context.account_id,
+            public_user_id=public.event.context.author.id,
+            private_user_id=context.author.id,
+            via="referral",
+            origin_event_id=public_event_id,
+            ref=context.referral,
+        ):
+            logger.info("facebook: m.me referral linked a commenter to their Messenger id")
+
+    # --- outbound --------------------------------------------------------------------------
+
+    def output_channel_for(self, event: SocialEvent) -> FacebookOutput:
+        """Answers ``event`` where it was written; in Messenger, typing shows as the bot works."""
+        target = Target.from_context(event.context)
+        typing = None
+        if target.visibility is Visibility.PRIVATE and not event.extra.get(STANDBY):
+            typing = self.sender.start_typing(target.account_id, target.user_id)
+        return FacebookOutput(
+            self.sender,
+            target=target,
+            guard=self.guard,
+            outbound=self.sender.outbound,
+            written_at=event.occurred_at,
+            typing=typing,
+        )
+
+    def get_output_channel(self) -> FacebookOutput:
+        """Unbound: each send goes where the recipient's latest message was written."""
+        return FacebookOutput(
+            self.sender, target=None, guard=self.guard, outbound=self.sender.outbound
+        )
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        """The shared webhook routes; the Graph client closes when the server stops."""
+        webhook = super().blueprint(on_new_message)
+        channel = self
+
+        @webhook.listener("before_server_stop")
+        async def close_graph_client(_app: Any, _loop: Any) -> None:
+            # Stop listeners run in reverse order: stop the worker here first (stopping it twice
+            # is harmless), so events in flight still have the client for their answers.
+            if channel.worker is not None:
+                await channel.worker.stop()
+            await channel.graph.aclose()
+
+        return webhook

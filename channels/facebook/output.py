@@ -1,0 +1,112 @@
+"""``FacebookOutput``: Rasa's output channel for Facebook, a thin adapter over ``FacebookSender``.
+
+``SocialOutputChannel`` applies the guard (an automated message never reaches a public thread)
+and logs every outcome; here the checked message goes where its target and origin say:
+
+| target            | origin | what is sent                                                 |
+| ----------------- | ------ | ------------------------------------------------------------ |
+| private           | any    | Send API, in the window the origin has                       |
+| comment / post    | cta    | per the page's ``cta``: Private Reply, public reply, or both |
+| comment / post    | agent  | a public reply under it                                      |
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Collection, Sequence
+from datetime import datetime
+
+from bot.context import Visibility
+from bot.errors import PlatformError
+from bot.guard import Origin, OutboundGuard, OutboundMessage, Target
+from bot.outbound import OutboundLog
+from bot.public_thread import CTA_RESPONSE
+from channels.facebook.sender import FacebookSender
+from channels.social_output import SentMessage, SocialOutputChannel
+
+__all__ = ["FacebookOutput"]
+
+logger = logging.getLogger(__name__)
+
+
+class FacebookOutput(SocialOutputChannel):
+    """Sends Rasa's responses to one Facebook conversation (or, unbound, to the latest one).
+
+    Args:
+        sender: the brand's Facebook operations.
+        target: where the message being answered was written; None to find it per recipient.
+        written_at: when that message was written (the Private Reply window).
+        typing: the typing indicator started for this turn; the first message waits for it,
+            so the indicator never arrives after the answer.
+    """
+
+    def __init__(
+        self,
+        sender: FacebookSender,
+        *,
+        target: Target | None,
+        guard: OutboundGuard,
+        outbound: OutboundLog | None = None,
+        cta_responses: Collection[str] = (CTA_RESPONSE,),
+        written_at: datetime | None = None,
+        typing: asyncio.Task[None] | None = None,
+    ) -> None:
+        super().__init__(target=target, guard=guard, cta_responses=cta_responses, outbound=outbound)
+        self.sender = sender
+        self.written_at = written_at
+        self._typing = typing
+
+    @classmethod
+    def name(cls) -> str:
+        """``facebook``: selects the ``channel: facebook`` variations of responses."""
+        return "facebook"
+
+    async def resolve_target(self, recipient_id: str) -> Target:
+        """Where the latest message of the conversation was written (``output_channel=latest``)."""
+        latest = await asyncio.to_thread(self.sender.inbox.latest_for, recipient_id)
+        if latest is None:
+            return await super().resolve_target(recipient_id)
+        self.written_at = latest.event.occurred_at
+        return Target.from_context(latest.event.context)
+
+    async def deliver(
+        self, target: Target, origin: Origin, message: OutboundMessage
+    ) -> Sequence[SentMessage]:
+        """Sends a message the guard let through."""
+        if target.visibility is Visibility.PRIVATE:
+            await self._typing_shown()
+            return await self.sender.send_private(
+                target.account_id, target.user_id, message, origin
+            )
+        if origin is Origin.CTA:
+            return await self._call_to_action(target, message.text)
+        return [await self.sender.reply_public(target, message.text)]
+
+    async def _typing_shown(self) -> None:
+        typing, self._typing = self._typing, None
+        if typing is not None:
+            await typing
+
+    async def _call_to_action(self, target: Target, text: str) -> list[SentMessage]:
+        mode = self.sender.page(target.account_id).cta_mode
+        sent: list[SentMessage] = []
+        if mode.sends_private_reply:
+            try:
+                reply = await self.sender.private_reply(target, text, written_at=self.written_at)
+            except PlatformError as error:
+                if not mode.sends_public_reply:
+                    raise
+                # cta: both: the public reply still invites the consumer.
+                logger.warning(
+                    "facebook: Private Reply to %s not sent (%s: %s); replying in public only",
+                    target.event_id,
+                    type(error).__name__,
+                    error,
+                )
+                reply = None
+            if reply is not None:
+                sent.append(reply)
+        if mode.sends_public_reply:
+            sent.append(await self.sender.reply_public(target, text))
+        return sent

@@ -1,0 +1,81 @@
+"""Fixtures of the Facebook channel tests: a fake Graph API and the store's tables."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+
+from bot.consumers import ConsumerFlags
+from bot.identities import IdentityLinks
+from bot.inbox import Inbox
+from bot.outbound import OutboundLog
+from bot.store import SocialStore
+from channels.facebook.config import FacebookConfig
+from channels.facebook.graph import GraphClient
+from channels.facebook.sender import FacebookSender
+from channels.platform_client import CallRetry
+from tests.channels.facebook.factories import make_config
+from tests.channels.facebook.fake_graph import FakeGraph
+
+NOW = datetime(2026, 1, 1, 1, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def graph() -> FakeGraph:
+    return FakeGraph()
+
+
+@pytest.fixture
+def config() -> FacebookConfig:
+    return make_config()
+
+
+@pytest.fixture
+def inbox(store: SocialStore) -> Inbox:
+    return Inbox(store)
+
+
+@pytest.fixture
+def outbound(store: SocialStore) -> OutboundLog:
+    return OutboundLog(store)
+
+
+@pytest.fixture
+def links(store: SocialStore) -> IdentityLinks:
+    return IdentityLinks(store)
+
+
+@pytest.fixture
+def flags(store: SocialStore) -> ConsumerFlags:
+    return ConsumerFlags(store)
+
+
+def graph_client(graph: FakeGraph, config: FacebookConfig) -> GraphClient:
+    """A Graph client over the fake, without retries."""
+    return GraphClient(
+        config.graph_url,
+        config.graph_version,
+        transport=graph.transport,
+        retry=CallRetry(attempts=1),
+    )
+
+
+@pytest.fixture
+def sender(
+    config: FacebookConfig,
+    graph: FakeGraph,
+    inbox: Inbox,
+    outbound: OutboundLog,
+    links: IdentityLinks,
+    flags: ConsumerFlags,
+) -> FacebookSender:
+    return FacebookSender(
+        config,
+        graph_client(graph, config),
+        inbox=inbox,
+        outbound=outbound,
+        links=links,
+        flags=flags,
+        clock=lambda: NOW,
+    )

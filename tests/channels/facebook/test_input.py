@@ -1,0 +1,428 @@
+"""The Facebook webhook through a real Sanic app, a real store and a fake Graph API."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from rasa.core.channels.channel import UserMessage
+from rasa.shared.utils.common import class_from_module_path
+from sanic import Sanic
+
+from bot.errors import ConfigurationError
+from bot.guard import OutboundGuard
+from bot.identities import IdentityLinks
+from bot.inbox import Inbox
+from bot.outbound import OutboundLog, OutboundStatus
+from bot.settings import read_env_file
+from bot.store import SocialStore
+from bot.yamlconfig import load_yaml
+from channels.facebook import FacebookInput, FacebookOutput, FacebookSender
+from channels.facebook.config import FacebookConfig
+from channels.facebook.input import referenced_event_id
+from channels.facebook.verify import sign
+from channels.platform_client import CallRetry
+from tests.channels.facebook.conftest import NOW
+from tests.channels.facebook.factories import (
+    APP_SECRET,
+    COMMENT_ID,
+    COMMENTER_ID,
+    PSID,
+    VERIFY_TOKEN,
+    comment,
+    delivery,
+    echo,
+    encode,
+    entry,
+    make_config,
+    quick_reply,
+    reference,
+    referral,
+    settings,
+    signal,
+    text_message,
+    visitor_post,
+)
+from tests.channels.facebook.fake_graph import FakeGraph
+from tests.factories import PAGE_ID, make_event
+
+ROOT = Path(__file__).resolve().parents[3]
+WEBHOOK = "/webhooks/facebook/webhook"
+
+
+def signed(body: bytes) -> dict[str, str]:
+    return {"X-Hub-Signature-256": sign(APP_SECRET, body), "Content-Type": "application/json"}
+
+
+def make_channel(
+    store: SocialStore, graph: FakeGraph, config: FacebookConfig | None = None
+) -> FacebookInput:
+    return FacebookInput(
+        config or make_config(max_body_bytes=20_000),
+        store=store,
+        guard=OutboundGuard(),
+        transport=graph.transport,
+        graph_retry=CallRetry(attempts=1),
+        clock=lambda: NOW,
+    )
+
+
+@pytest.fixture
+def channel(store: SocialStore, graph: FakeGraph) -> FacebookInput:
+    return make_channel(store, graph)
+
+
+@pytest.fixture
+def received() -> list[UserMessage]:
+    return []
+
+
+@pytest.fixture
+def app(channel: FacebookInput, received: list[UserMessage]) -> Sanic:
+    async def on_new_message(message: UserMessage) -> None:
+        received.append(message)
+
+    sanic_app = Sanic(f"facebook_test_{id(channel)}")
+    sanic_app.blueprint(channel.blueprint(on_new_message), url_prefix=f"/webhooks/{channel.name()}")
+    return sanic_app
+
+
+async def post(app: Sanic, body: bytes, headers: dict[str, str] | None = None) -> Any:
+    _, result = await app.asgi_client.post(
+        WEBHOOK, content=body, headers=signed(body) if headers is None else headers
+    )
+    return result
+
+
+# --- configuration -------------------------------------------------------------------------
+
+
+def test_rasa_finds_the_channel_by_its_credentials_key() -> None:
+    channel_class = class_from_module_path("channels.facebook.FacebookInput")
+
+    channel = channel_class.from_credentials(settings())
+
+    assert isinstance(channel, FacebookInput)
+    assert channel.name() == "facebook"
+    assert channel.max_body_bytes == 1024 * 1024
+
+
+def test_a_wrong_credentials_entry_stops_the_start_naming_the_key() -> None:
+    with pytest.raises(ConfigurationError, match=r"FacebookInput\.pages\[0\]\.access_token"):
+        FacebookInput.from_credentials(settings(pages=[{"id": PAGE_ID}]))
+
+
+def test_the_committed_credentials_configure_the_sandbox_page() -> None:
+    env = read_env_file(ROOT / ".env.example")
+    section = load_yaml(ROOT / "credentials.yml", env)["channels.facebook.FacebookInput"]
+
+    config = FacebookConfig.from_credentials(section)
+
+    assert config.graph_url == f"http://{env['BIND_HOST']}:{env['SANDBOX_PORT']}/graph"
+    assert config.app_secret == env["FACEBOOK_APP_SECRET"]
+    [page] = config.pages
+    assert (page.id, page.username, page.access_token) == (
+        PAGE_ID,
+        "brightcart",
+        env["FACEBOOK_PAGE_ACCESS_TOKEN"],
+    )
+
+
+def test_the_package_exports_the_channel_classes() -> None:
+    import channels.facebook as package
+
+    assert sorted(package.__all__) == ["FacebookInput", "FacebookOutput", "FacebookSender"]
+
+
+# --- handshake and refusals ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("query", "status", "text"),
+    [
+        (
+            f"hub.mode=subscribe&hub.verify_token={VERIFY_TOKEN}&hub.challenge=1158201444",
+            200,
+            "1158201444",
+        ),
+        ("hub.mode=subscribe&hub.verify_token=wrong&hub.challenge=1158201444", 403, "verify_token"),
+        (f"hub.verify_token={VERIFY_TOKEN}&hub.challenge=1", 403, "hub.mode"),
+        (f"hub.mode=subscribe&hub.verify_token={VERIFY_TOKEN}", 400, "hub.challenge is missing"),
+    ],
+)
+async def test_the_subscription_handshake_echoes_the_challenge_or_refuses(
+    app: Sanic, query: str, status: int, text: str
+) -> None:
+    _, result = await app.asgi_client.get(f"{WEBHOOK}?{query}")
+
+    assert result.status == status
+    assert text in result.text
+    if status == 200:
+        assert result.text == text
+        assert result.content_type.startswith("text/plain")
+
+
+BODY = reference("facebook-messenger-text")
+
+
+@pytest.mark.parametrize(
+    ("body", "headers", "status", "message"),
+    [
+        (BODY, {}, 403, "X-Hub-Signature-256 is missing"),
+        (BODY, {"X-Hub-Signature-256": sign("not-the-secret", BODY)}, 403, "does not match"),
+        (BODY, {"X-Hub-Signature-256": sign(APP_SECRET, BODY + b"\n")}, 403, "does not match"),
+        (BODY, {"X-Hub-Signature": sign(APP_SECRET, BODY, "sha1")}, 403, "accept_sha1_only"),
+        (b"{" + b" " * 20_000 + b"}", None, 413, "the body has 20002 bytes; at most 20000"),
+        (b"{not json", None, 400, "the body is not JSON"),
+        (
+            json.dumps({"object": "user", "entry": []}).encode(),
+            None,
+            400,
+            "object: expected 'page'",
+        ),
+        (json.dumps({"object": "page"}).encode(), None, 400, "entry: field required"),
+    ],
+)
+async def test_a_refused_delivery_says_why_and_stores_nothing(
+    app: Sanic,
+    store: SocialStore,
+    body: bytes,
+    headers: dict[str, str] | None,
+    status: int,
+    message: str,
+) -> None:
+    result = await post(app, body, headers)
+
+    assert result.status == status
+    assert message in result.json["error"]
+    assert sum(Inbox(store).counts().values()) == 0
+
+
+async def test_a_delivery_signed_only_with_sha1_is_accepted_when_opted_in(
+    store: SocialStore, graph: FakeGraph
+) -> None:
+    channel = make_channel(store, graph, make_config(accept_sha1_only=True))
+
+    accepted = await channel.accept(BODY, {"X-Hub-Signature": sign(APP_SECRET, BODY, "sha1")})
+
+    assert accepted.stored == 1
+
+
+# --- storing deliveries --------------------------------------------------------------------
+
+
+async def test_every_event_of_a_batched_delivery_is_stored(app: Sanic, store: SocialStore) -> None:
+    body = encode(
+        delivery(
+            entry(
+                messaging=(
+                    text_message(mid="m_1"),
+                    signal("read"),
+                    quick_reply("Yes", "/affirm", mid="m_2"),
+                )
+            ),
+            entry(
+                standby=(text_message("still there?", mid="m_3"),),
+                changes=(comment(), visitor_post()),
+            ),
+            entry(messaging=(echo(), text_message("bye", mid="m_4"))),
+        )
+    )
+
+    result = await post(app, body)
+
+    assert result.status == 200
+    assert result.json == {"stored": 6, "duplicates": 0, "skipped": 2}
+    inbox = Inbox(store)
+    for key in (
+        "facebook:mid:m_1",
+        "facebook:mid:m_2",
+        "facebook:mid:m_3",
+        "facebook:mid:m_4",
+        f"facebook:feed:{COMMENT_ID}:add",
+        f"facebook:feed:{PAGE_ID}_122100000000000099:add",
+    ):
+        assert inbox.get(key) is not None, key
+
+
+async def test_a_redelivered_batch_is_answered_200_and_stored_once(
+    app: Sanic, store: SocialStore
+) -> None:
+    body = encode(delivery(entry(messaging=(text_message(mid="m_1"), text_message(mid="m_2")))))
+
+    await post(app, body)
+    again = await post(app, body)
+
+    assert again.status == 200
+    assert again.json == {"stored": 0, "duplicates": 2, "skipped": 0}
+    assert sum(Inbox(store).counts().values()) == 2
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "facebook-messenger-text",
+        "facebook-messenger-postback",
+        "facebook-feed-comment",
+        "facebook-feed-visitor-post",
+    ],
+)
+async def test_each_reference_delivery_is_stored(app: Sanic, name: str) -> None:
+    result = await post(app, reference(name))
+
+    assert result.json == {"stored": 1, "duplicates": 0, "skipped": 0}
+
+
+def answered(outbound: OutboundLog, kind: str) -> None:
+    outbound.record(
+        sender_id=f"facebook:{PAGE_ID}:{COMMENTER_ID}",
+        platform="facebook",
+        account_id=PAGE_ID,
+        origin="cta",
+        visibility="public",
+        kind=kind,
+        target_id=COMMENT_ID,
+        text="Hi Jane",
+        status=OutboundStatus.SENT,
+    )
+
+
+@pytest.mark.parametrize(
+    ("edits", "answered_with", "stored"),
+    [
+        ("new_if_unanswered", None, 1),
+        ("new_if_unanswered", "private_reply", 0),
+        ("new_if_unanswered", "comment", 0),
+        ("always_new", "private_reply", 1),
+        ("ignore", None, 0),
+    ],
+)
+async def test_an_edited_comment_is_new_text_per_the_edits_option(
+    store: SocialStore, graph: FakeGraph, edits: str, answered_with: str | None, stored: int
+) -> None:
+    channel = make_channel(store, graph, make_config(edits=edits))
+    if answered_with is not None:
+        answered(OutboundLog(store), answered_with)
+    body = encode(delivery(entry(changes=(comment("Actually, in red?", verb="edited"),))))
+
+    accepted = await channel.accept(body, signed(body))
+
+    assert (accepted.stored, accepted.skipped) == (stored, 1 - stored)
+
+
+async def test_an_m_me_referral_to_a_comment_links_the_commenter_to_their_psid(
+    channel: FacebookInput, store: SocialStore
+) -> None:
+    Inbox(store).add(make_event("facebook_comment"))
+    body = encode(delivery(entry(messaging=(referral(f"pub-{COMMENT_ID}"),))))
+
+    await channel.accept(body, signed(body))
+
+    link = IdentityLinks(store).private_for("facebook", PAGE_ID, COMMENTER_ID)
+    assert link is not None
+    assert (link.private_user_id, link.via, link.ref) == (PSID, "referral", f"pub-{COMMENT_ID}")
+
+
+@pytest.mark.parametrize(
+    ("ref", "event_id"),
+    [("pub-1_2", "1_2"), ("pub-", None), ("summer_campaign", None), (None, None)],
+)
+def test_only_our_call_to_action_refs_name_a_public_message(
+    ref: str | None, event_id: str | None
+) -> None:
+    assert referenced_event_id(ref) == event_id
+
+
+# --- processing ------------------------------------------------------------------------------
+
+
+async def test_the_worker_hands_each_event_to_rasa_with_its_context_and_answer_path(
+    channel: FacebookInput, store: SocialStore, graph: FakeGraph
+) -> None:
+    body = reference("facebook-messenger-text")
+    await channel.accept(body, signed(body))
+    received: list[UserMessage] = []
+
+    async def bot(message: UserMessage) -> None:
+        received.append(message)
+        await message.output_channel.send_response(
+            message.sender_id,
+            {
+                "text": "Sorry to hear that! Which order?",
+                "quick_replies": [{"title": "#1234", "payload": "/inform"}],
+            },
+        )
+
+    assert await channel.make_worker(bot).run_once() == 1
+
+    [message] = received
+    assert message.text == "Hi, my order #1234 hasn't arrived"
+    assert message.sender_id == f"facebook:{PAGE_ID}:{PSID}"
+    assert message.input_channel == "facebook"
+    assert message.metadata["social"]["source"] == "messenger"
+    assert isinstance(message.output_channel, FacebookOutput)
+    typing, answer = graph.of("/messages")
+    assert typing.body == {"recipient": {"id": PSID}, "sender_action": "typing_on"}
+    assert answer.body is not None
+    assert answer.body["messaging_type"] == "RESPONSE"
+    assert answer.body["message"]["quick_replies"][0]["payload"] == "/inform"
+
+
+async def test_a_bot_answer_to_a_comment_is_refused_while_the_call_to_action_passes(
+    channel: FacebookInput, store: SocialStore, graph: FakeGraph
+) -> None:
+    body = reference("facebook-feed-comment")
+    await channel.accept(body, signed(body))
+
+    async def bot(message: UserMessage) -> None:
+        await message.output_channel.send_response(
+            message.sender_id, {"text": "It ships in blue!", "utter_action": "utter_product_answer"}
+        )
+        await message.output_channel.send_response(
+            message.sender_id,
+            {"text": "Hi Jane, let's talk in Messenger", "utter_action": "utter_public_to_private"},
+        )
+
+    await channel.make_worker(bot).run_once()
+
+    [private_reply] = graph.calls
+    assert private_reply.body is not None
+    assert private_reply.body["recipient"] == {"comment_id": COMMENT_ID}
+    assert private_reply.body["message"] == {"text": "Hi Jane, let's talk in Messenger"}
+    log = OutboundLog(store).for_conversation(f"facebook:{PAGE_ID}:{COMMENTER_ID}")
+    assert [(r.origin, r.status) for r in log] == [
+        ("bot", OutboundStatus.REFUSED),
+        ("cta", OutboundStatus.SENT),
+    ]
+    assert channel.guard.refusals[("facebook", "bot")] == 1
+
+
+async def test_the_rest_api_output_channel_answers_the_latest_conversation_place(
+    channel: FacebookInput, store: SocialStore, graph: FakeGraph
+) -> None:
+    Inbox(store).add(make_event("messenger", occurred_at=NOW - timedelta(minutes=1)))
+
+    output = channel.get_output_channel()
+    await output.send_response(
+        f"facebook:{PAGE_ID}:{PSID}", {"text": "A reminder about your order"}
+    )
+
+    assert output.target is None
+    [body] = graph.sent_messages()
+    assert body["recipient"] == {"id": PSID}
+
+
+async def test_one_graph_client_serves_the_app_and_closes_when_the_server_stops(
+    app: Sanic, channel: FacebookInput
+) -> None:
+    sender: FacebookSender = channel.sender
+    assert channel.get_output_channel().sender is sender
+    await sender.graph.like(PAGE_ID, "123_456")  # opens the client
+    assert sender.graph._client is not None
+
+    await post(app, BODY)
+
+    assert sender.graph._client is None
