@@ -162,7 +162,7 @@ class FacebookInput(SocialInputChannel):
             and unless_answered
             and await asyncio.to_thread(self._answered, event.context.event_id)
         ):
-            return Skipped("edit of a message the brand already answered", event.dedupe_key)
+            return Skipped("edit of a message the brand already answered", event.context.event_id)
         public_event_id = referenced_event_id(event.context.referral)
         if public_event_id is not None and not event.context.is_public:
             await asyncio.to_thread(self._link_referral, event, public_event_id)

@@ -25,9 +25,11 @@ from bot.public_thread import CTA_RESPONSE
 from channels.facebook.sender import FacebookSender
 from channels.social_output import SentMessage, SocialOutputChannel
 
-__all__ = ["FacebookOutput"]
+__all__ = ["TYPING_WAIT", "FacebookOutput"]
 
 logger = logging.getLogger(__name__)
+
+TYPING_WAIT = 1.0  # seconds the first answer waits at most for the typing indicator
 
 
 class FacebookOutput(SocialOutputChannel):
@@ -37,8 +39,8 @@ class FacebookOutput(SocialOutputChannel):
         sender: the brand's Facebook operations.
         target: where the message being answered was written; None to find it per recipient.
         written_at: when that message was written (the Private Reply window).
-        typing: the typing indicator started for this turn; the first message waits for it,
-            so the indicator never arrives after the answer.
+        typing: the typing indicator started for this turn; the first message waits for it
+            (up to ``typing_wait`` seconds), so the indicator does not arrive after the answer.
     """
 
     def __init__(
@@ -51,11 +53,13 @@ class FacebookOutput(SocialOutputChannel):
         cta_responses: Collection[str] = (CTA_RESPONSE,),
         written_at: datetime | None = None,
         typing: asyncio.Task[None] | None = None,
+        typing_wait: float = TYPING_WAIT,
     ) -> None:
         super().__init__(target=target, guard=guard, cta_responses=cta_responses, outbound=outbound)
         self.sender = sender
         self.written_at = written_at
         self._typing = typing
+        self._typing_wait = typing_wait
 
     @classmethod
     def name(cls) -> str:
@@ -79,14 +83,21 @@ class FacebookOutput(SocialOutputChannel):
             return await self.sender.send_private(
                 target.account_id, target.user_id, message, origin
             )
+        if not message.text.strip():
+            logger.info("facebook: nothing left to say in public to %s", target.event_id)
+            return []
         if origin is Origin.CTA:
             return await self._call_to_action(target, message.text)
         return [await self.sender.reply_public(target, message.text)]
 
     async def _typing_shown(self) -> None:
         typing, self._typing = self._typing, None
-        if typing is not None:
-            await typing
+        if typing is None:
+            return
+        # Usually done long before the bot answers; a slow or retried one never holds it long.
+        done, _ = await asyncio.wait({typing}, timeout=self._typing_wait)
+        if not done:
+            typing.cancel()
 
     async def _call_to_action(self, target: Target, text: str) -> list[SentMessage]:
         mode = self.sender.page(target.account_id).cta_mode

@@ -51,13 +51,24 @@ def flags(store: SocialStore) -> ConsumerFlags:
     return ConsumerFlags(store)
 
 
-def graph_client(graph: FakeGraph, config: FacebookConfig) -> GraphClient:
-    """A Graph client over the fake, without retries."""
-    return GraphClient(
+def make_sender(
+    config: FacebookConfig,
+    graph: FakeGraph,
+    inbox: Inbox,
+    *,
+    outbound: OutboundLog | None = None,
+    links: IdentityLinks | None = None,
+    flags: ConsumerFlags | None = None,
+) -> FacebookSender:
+    """A sender over the fake Graph API (no retries), at the fixed time ``NOW``."""
+    client = GraphClient(
         config.graph_url,
         config.graph_version,
         transport=graph.transport,
         retry=CallRetry(attempts=1),
+    )
+    return FacebookSender(
+        config, client, inbox=inbox, outbound=outbound, links=links, flags=flags, clock=lambda: NOW
     )
 
 
@@ -70,12 +81,4 @@ def sender(
     links: IdentityLinks,
     flags: ConsumerFlags,
 ) -> FacebookSender:
-    return FacebookSender(
-        config,
-        graph_client(graph, config),
-        inbox=inbox,
-        outbound=outbound,
-        links=links,
-        flags=flags,
-        clock=lambda: NOW,
-    )
+    return make_sender(config, graph, inbox, outbound=outbound, links=links, flags=flags)

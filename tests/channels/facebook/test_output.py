@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import Any
 
@@ -11,7 +12,7 @@ from bot.inbox import Inbox
 from bot.outbound import OutboundLog, OutboundStatus
 from channels.facebook.output import FacebookOutput
 from channels.facebook.sender import FacebookSender
-from tests.channels.facebook.conftest import NOW, graph_client
+from tests.channels.facebook.conftest import NOW, make_sender
 from tests.channels.facebook.factories import COMMENT_ID, COMMENTER_ID, PSID, make_config, page
 from tests.channels.facebook.fake_graph import FakeGraph
 from tests.factories import PAGE_ID, make_context, make_event
@@ -33,14 +34,8 @@ def output(
 def cta_sender(
     mode: str, graph: FakeGraph, inbox: Inbox, outbound: OutboundLog, links: IdentityLinks
 ) -> FacebookSender:
-    config = make_config(pages=[page(cta=mode)])
-    return FacebookSender(
-        config,
-        graph_client(graph, config),
-        inbox=inbox,
-        outbound=outbound,
-        links=links,
-        clock=lambda: NOW,
+    return make_sender(
+        make_config(pages=[page(cta=mode)]), graph, inbox, outbound=outbound, links=links
     )
 
 
@@ -211,3 +206,34 @@ def test_the_output_channel_name_selects_facebook_response_variations(
     sender: FacebookSender,
 ) -> None:
     assert FacebookOutput.name() == "facebook"
+
+
+async def test_a_public_message_left_empty_by_the_guard_sends_nothing(
+    sender: FacebookSender, outbound: OutboundLog, graph: FakeGraph
+) -> None:
+    channel = output(sender, outbound, COMMENT_TARGET, written_at=NOW)
+
+    await channel.send_response(
+        "x", {"image": "https://cdn.test/cta.png", "utter_action": "utter_public_to_private"}
+    )
+
+    assert graph.calls == []
+
+
+async def test_a_slow_typing_indicator_does_not_hold_the_answer(
+    sender: FacebookSender, inbox: Inbox, outbound: OutboundLog, graph: FakeGraph
+) -> None:
+    inbox.add(make_event("messenger", occurred_at=NOW - timedelta(minutes=1)))
+    never = asyncio.get_running_loop().create_future()
+
+    async def stuck() -> None:
+        await never
+
+    typing = asyncio.get_running_loop().create_task(stuck())
+    channel = output(sender, outbound, PRIVATE_TARGET, typing=typing, typing_wait=0.01)
+
+    await channel.send_response(PRIVATE_TARGET.conversation_id, {"text": "Hi"})
+
+    assert [body["message"]["text"] for body in graph.sent_messages()] == ["Hi"]
+    await asyncio.sleep(0)
+    assert typing.cancelled()

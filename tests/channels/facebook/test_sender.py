@@ -15,7 +15,7 @@ from bot.outbound import OutboundLog, OutboundStatus
 from channels.facebook.config import FacebookConfig
 from channels.facebook.sender import FacebookSender, reply_object
 from channels.social_output import SentMessage
-from tests.channels.facebook.conftest import NOW, graph_client
+from tests.channels.facebook.conftest import NOW, make_sender
 from tests.channels.facebook.factories import (
     COMMENT_ID,
     COMMENTER_ID,
@@ -186,7 +186,7 @@ async def test_no_private_reply_where_the_page_turned_them_off(
     graph: FakeGraph, inbox: Inbox
 ) -> None:
     config = make_config(pages=[page(private_replies=False)])
-    sender = FacebookSender(config, graph_client(graph, config), inbox=inbox)
+    sender = make_sender(config, graph, inbox)
 
     with pytest.raises(InvalidRequest, match="private_replies is off"):
         await sender.private_reply(COMMENT, "Hi", written_at=NOW)
@@ -233,7 +233,7 @@ async def test_nothing_is_sent_for_a_disabled_or_unknown_page(
     graph: FakeGraph, inbox: Inbox, pages: list[dict[str, Any]], message: str
 ) -> None:
     config: FacebookConfig = make_config(pages=pages)
-    sender = FacebookSender(config, graph_client(graph, config), inbox=inbox)
+    sender = make_sender(config, graph, inbox)
 
     with pytest.raises(InvalidRequest, match=f"page {PAGE_ID} {message}"):
         await sender.reply_public(COMMENT, "Hi")
