@@ -19,6 +19,7 @@ from typing import Any
 from bot.context import Platform, SocialContext, Source, Visibility
 from bot.errors import OutboundRefused
 from bot.events import conversation_id
+from bot.metrics import GUARD_REFUSALS
 
 __all__ = ["Origin", "OutboundGuard", "OutboundMessage", "Target"]
 
@@ -125,6 +126,7 @@ class OutboundGuard:
         if origin is Origin.BOT:
             with self._lock:
                 self.refusals[(target.platform.value, origin.value)] += 1
+            GUARD_REFUSALS.labels(target.platform.value, origin.value).inc()
             logger.warning(
                 "refused an automated message to a public thread: conversation=%s thread=%s "
                 "response=%s",

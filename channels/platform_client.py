@@ -20,6 +20,7 @@ from typing import Any, ClassVar
 import httpx
 
 from bot.errors import PlatformError, RateLimited, TransientPlatformError
+from bot.metrics import CALL_SECONDS, OUTBOUND_CALLS
 
 __all__ = ["CallRetry", "PlatformClient"]
 
@@ -166,12 +167,15 @@ class PlatformClient(abc.ABC):
         return response
 
     def _log(self, kind: str, status: str, started: float) -> None:
+        elapsed = time.perf_counter() - started
+        OUTBOUND_CALLS.labels(self.platform, kind, status).inc()
+        CALL_SECONDS.labels(self.platform, kind).observe(elapsed)
         logger.info(
             "%s outbound: kind=%s status=%s elapsed_ms=%.0f",
             self.platform,
             kind,
             status,
-            (time.perf_counter() - started) * 1000,
+            elapsed * 1000,
         )
 
     async def aclose(self) -> None:

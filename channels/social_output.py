@@ -22,6 +22,7 @@ from rasa.core.channels.channel import OutputChannel
 
 from bot.errors import OutboundRefused, PlatformError, StoreError
 from bot.guard import Origin, OutboundGuard, OutboundMessage, Target
+from bot.metrics import CTA_SENT
 from bot.outbound import OutboundLog, OutboundStatus
 from bot.public_thread import CTA_RESPONSE
 
@@ -146,6 +147,8 @@ class SocialOutputChannel(OutputChannel, abc.ABC):
             )
             await self._record(target, origin, checked, OutboundStatus.FAILED, error=error)
             return
+        if sent and origin is Origin.CTA:
+            CTA_SENT.labels(target.platform.value).inc()
         for item in sent:
             await self._record(target, origin, checked, OutboundStatus.SENT, sent=item)
 
