@@ -105,8 +105,9 @@ class FacebookConfig(_Settings):
     accept_sha1_only: bool = False  # opt-in: accept deliveries signed with X-Hub-Signature only
     max_body_bytes: int = Field(1024 * 1024, gt=0)
     edits: EditPolicy = EditPolicy.NEW_IF_UNANSWERED
-    # A referral alone (an m.me link opened on an existing thread) reaches Rasa as this intent,
-    # so the bot can greet; null: such referrals are skipped.
+    # A referral alone (an m.me link opened on an existing thread) from a link other than our
+    # call to action (a campaign) reaches Rasa as this intent, so the bot can greet; null: such
+    # referrals are skipped. Our call to action's refs always become /continue_from_public.
     referral_intent: str | None = Field("greet", regex=r"^[A-Za-z0-9_]+$")
     pages: list[PageConfig] = Field(..., min_items=1)
 

@@ -21,18 +21,24 @@ from sanic import Blueprint, response
 from sanic.response import HTTPResponse
 
 from bot.consumers import ConsumerFlags
-from bot.context import Platform, Visibility
+from bot.context import Platform, SocialContext, Visibility
 from bot.events import Skipped, SocialEvent
 from bot.guard import OutboundGuard, Target
 from bot.identities import IdentityLinks
 from bot.inbox import Inbox
 from bot.inbox_worker import RetryPolicy
+from bot.origins import PublicOrigins
 from bot.outbound import OutboundLog
 from bot.runtime import shared_guard, shared_store
 from bot.store import SocialStore
 from channels.facebook.config import EditPolicy, FacebookConfig
 from channels.facebook.graph import GraphClient
-from channels.facebook.normalise import EDITED, STANDBY, normalise_delivery
+from channels.facebook.normalise import (
+    EDITED,
+    STANDBY,
+    from_call_to_action,
+    normalise_delivery,
+)
 from channels.facebook.output import FacebookOutput
 from channels.facebook.sender import PRIVATE_REPLY, PUBLIC_REPLY, FacebookSender
 from channels.facebook.verify import check_signature, subscription_challenge
@@ -40,20 +46,11 @@ from channels.facebook.wire import parse_delivery
 from channels.platform_client import CallRetry
 from channels.social import SocialInputChannel
 
-__all__ = ["THREAD_REFERENCE_PREFIX", "FacebookInput", "referenced_event_id"]
+__all__ = ["FacebookInput"]
 
 logger = logging.getLogger(__name__)
 
 PLATFORM = Platform.FACEBOOK.value
-# actions.public_to_private.thread_reference writes m.me refs as "pub-<public event id>".
-THREAD_REFERENCE_PREFIX = "pub-"
-
-
-def referenced_event_id(ref: str | None) -> str | None:
-    """The public comment or post an m.me ``ref`` of our call to action names, if it does."""
-    if ref and ref.startswith(THREAD_REFERENCE_PREFIX) and len(ref) > len(THREAD_REFERENCE_PREFIX):
-        return ref[len(THREAD_REFERENCE_PREFIX) :]
-    return None
 
 
 def _utcnow() -> datetime:
@@ -103,6 +100,7 @@ class FacebookInput(SocialInputChannel):
         self._store = store
         self._clock = clock
         self._sender: FacebookSender | None = None
+        self._origins: PublicOrigins | None = None
 
     @classmethod
     def name(cls) -> str:
@@ -115,10 +113,17 @@ class FacebookInput(SocialInputChannel):
         return cls(FacebookConfig.from_credentials(credentials))
 
     @property
+    def store(self) -> SocialStore:
+        """The social store (the endpoints' one, opened on first use)."""
+        if self._store is None:
+            self._store = shared_store(self._endpoints)
+        return self._store
+
+    @property
     def sender(self) -> FacebookSender:
-        """The brand's Facebook operations, over the social store (opened on first use)."""
+        """The brand's Facebook operations, over the social store."""
         if self._sender is None:
-            store = self._store or shared_store(self._endpoints)
+            store = self.store
             self._sender = FacebookSender(
                 self.config,
                 self.graph,
@@ -163,9 +168,8 @@ class FacebookInput(SocialInputChannel):
             and await asyncio.to_thread(self._answered, event.context.event_id)
         ):
             return Skipped("edit of a message the brand already answered", event.context.event_id)
-        public_event_id = referenced_event_id(event.context.referral)
-        if public_event_id is not None and not event.context.is_public:
-            await asyncio.to_thread(self._link_referral, event, public_event_id)
+        if from_call_to_action(event.context.referral) and not event.context.is_public:
+            await asyncio.to_thread(self._link_referral, event.context)
         return event
 
     def _answered(self, event_id: str) -> bool:
@@ -174,22 +178,27 @@ class FacebookInput(SocialInputChannel):
             outbound.has_sent(PLATFORM, kind, event_id) for kind in (PRIVATE_REPLY, PUBLIC_REPLY)
         )
 
-    def _link_referral(self, event: SocialEvent, public_event_id: str) -> None:
-        context = event.context
-        public = self.inbox.find_event(PLATFORM, context.account_id, public_event_id)
+    def _link_referral(self, context: SocialContext) -> None:
+        if self._origins is None:
+            self._origins = PublicOrigins(self.store)
+        origin = self._origins.get(context.referral or "")
         links = self.sender.links
-        if public is None or links is None:
+        ours = origin is not None and (origin.platform, origin.account_id) == (
+            PLATFORM,
+            context.account_id,
+        )
+        if origin is None or not ours or links is None:
             return
         if links.link(
             platform=PLATFORM,
             account_id=context.account_id,
-            public_user_id=public.event.context.author.id,
+            public_user_id=origin.author_id,
             private_user_id=context.author.id,
             via="referral",
-            origin_event_id=public_event_id,
+            origin_event_id=origin.event_id,
             ref=context.referral,
         ):
-            logger.info("facebook: m.me referral linked a commenter to their Messenger id")
+            logger.info("facebook: an m.me referral linked a commenter to their Messenger id")
 
     # --- outbound --------------------------------------------------------------------------
 

@@ -7,6 +7,7 @@
 | Messenger attachments without text          | private, text ``[image] https://...``           |
 | postback                                    | private, text = the payload (else the title)    |
 | referral alone (m.me link, existing thread) | private, text ``/<referral_intent>``, ``ref``   |
+| ... either with the ``ref`` of our CTA link | private, text ``/continue_from_public``         |
 | ``standby`` items                           | as ``messaging``, with ``extra["standby"]``     |
 | feed comment (top-level or reply), ``add``  | public ``facebook_comment``, ``parent_id`` kept |
 | visitor post (status/photo/video/...)       | public ``facebook_post``                        |
@@ -31,6 +32,7 @@ from typing import Any
 from bot.context import Author, Platform, SocialContext, Source, Visibility
 from bot.events import Skipped, SocialEvent
 from bot.inbound_text import neutralise_commands
+from bot.origins import REF_PREFIX
 from channels.facebook.config import EditPolicy, FacebookConfig, PageConfig
 from channels.facebook.wire import (
     Attachment,
@@ -46,7 +48,19 @@ from channels.facebook.wire import (
     Unreadable,
 )
 
-__all__ = ["EDITED", "POST_ITEMS", "STANDBY", "attachment_text", "normalise_delivery"]
+__all__ = [
+    "CONTINUE_FROM_PUBLIC",
+    "EDITED",
+    "POST_ITEMS",
+    "STANDBY",
+    "attachment_text",
+    "from_call_to_action",
+    "normalise_delivery",
+]
+
+# A consumer arriving from our call to action's m.me link (ref "pub-<public event id>"): the
+# bot says what it is about (rule "Continue in private what began in public", data/rules.yml).
+CONTINUE_FROM_PUBLIC = "/continue_from_public"
 
 EDITED = "edited"  # extra key: this event is an edit of an earlier comment or post
 STANDBY = "standby"  # extra key: another app owned the Messenger thread when it was written
@@ -191,7 +205,11 @@ def _millis(moment: datetime) -> int:
 def _postback(
     postback: Postback, page: PageConfig, psid: str, occurred_at: datetime, extra: dict[str, Any]
 ) -> SocialEvent | Skipped:
-    if postback.payload:
+    referral = postback.referral.ref if postback.referral is not None else None
+    if from_call_to_action(referral):
+        # "Get started" of a thread opened from our link: its payload says nothing more.
+        text = CONTINUE_FROM_PUBLIC
+    elif postback.payload:
         text = postback.payload  # offered by the bot: not neutralised
     elif postback.title and postback.title.strip():
         text = neutralise_commands(postback.title)
@@ -203,7 +221,6 @@ def _postback(
     else:  # older postbacks carry no mid: the consumer and the moment identify them
         event_id = f"postback-{psid}-{_millis(occurred_at)}"
         dedupe_key = f"facebook:postback:{page.id}:{psid}:{_millis(occurred_at)}"
-    referral = postback.referral.ref if postback.referral is not None else None
     return SocialEvent(
         context=_private_context(page, psid, event_id, referral),
         text=text,
@@ -211,6 +228,11 @@ def _postback(
         occurred_at=occurred_at,
         extra=extra,
     )
+
+
+def from_call_to_action(ref: str | None) -> bool:
+    """True for the ``ref`` of our call to action's m.me link (``pub-<public event id>``)."""
+    return ref is not None and ref.startswith(REF_PREFIX) and len(ref) > len(REF_PREFIX)
 
 
 def _referral(
@@ -221,15 +243,19 @@ def _referral(
     occurred_at: datetime,
     extra: dict[str, Any],
 ) -> SocialEvent | Skipped:
-    if config.referral_intent is None:
+    # No message to answer, but the consumer just opened the thread from a link: from our call
+    # to action, the bot picks up the public thread; from another link (a campaign), it greets.
+    if from_call_to_action(referral.ref):
+        text = CONTINUE_FROM_PUBLIC
+    elif config.referral_intent is not None:
+        text = f"/{config.referral_intent}"
+    else:
         return Skipped("a referral alone is not handled (referral_intent is null)")
-    # No message to answer, but the consumer just opened the thread from our link: the bot can
-    # greet, and the context carries the ref (the public thread a call to action came from).
     extra["referral"] = referral.dict()
     moment = _millis(occurred_at)
     return SocialEvent(
         context=_private_context(page, psid, f"referral-{psid}-{moment}", referral.ref),
-        text=f"/{config.referral_intent}",
+        text=text,
         dedupe_key=f"facebook:referral:{page.id}:{psid}:{moment}",
         occurred_at=occurred_at,
         extra=extra,

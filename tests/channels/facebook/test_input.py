@@ -16,13 +16,13 @@ from bot.errors import ConfigurationError
 from bot.guard import OutboundGuard
 from bot.identities import IdentityLinks
 from bot.inbox import Inbox
+from bot.origins import PublicOrigin, PublicOrigins
 from bot.outbound import OutboundLog, OutboundStatus
 from bot.settings import read_env_file
 from bot.store import SocialStore
 from bot.yamlconfig import load_yaml
 from channels.facebook import FacebookInput, FacebookOutput, FacebookSender
 from channels.facebook.config import FacebookConfig
-from channels.facebook.input import referenced_event_id
 from channels.facebook.verify import sign
 from channels.platform_client import CallRetry
 from tests.channels.facebook.conftest import NOW
@@ -47,7 +47,7 @@ from tests.channels.facebook.factories import (
     visitor_post,
 )
 from tests.channels.facebook.fake_graph import FakeGraph
-from tests.factories import PAGE_ID, make_event
+from tests.factories import PAGE_ID, make_context, make_event
 
 ROOT = Path(__file__).resolve().parents[3]
 WEBHOOK = "/webhooks/facebook/webhook"
@@ -313,27 +313,35 @@ async def test_an_edited_comment_is_new_text_per_the_edits_option(
     assert (accepted.stored, accepted.skipped) == (stored, 1 - stored)
 
 
-async def test_an_m_me_referral_to_a_comment_links_the_commenter_to_their_psid(
+async def test_an_m_me_referral_from_the_call_to_action_links_the_commenter_to_their_psid(
     channel: FacebookInput, store: SocialStore
 ) -> None:
-    Inbox(store).add(make_event("facebook_comment"))
+    public = make_context("facebook_comment")
+    PublicOrigins(store).record(PublicOrigin.of(public, "Is this available in blue?"))
     body = encode(delivery(entry(messaging=(referral(f"pub-{COMMENT_ID}"),))))
 
-    await channel.accept(body, signed(body))
+    accepted = await channel.accept(body, signed(body))
 
+    assert accepted.stored == 1
     link = IdentityLinks(store).private_for("facebook", PAGE_ID, COMMENTER_ID)
     assert link is not None
-    assert (link.private_user_id, link.via, link.ref) == (PSID, "referral", f"pub-{COMMENT_ID}")
+    assert (link.private_user_id, link.via, link.origin_event_id, link.ref) == (
+        PSID,
+        "referral",
+        COMMENT_ID,
+        f"pub-{COMMENT_ID}",
+    )
 
 
-@pytest.mark.parametrize(
-    ("ref", "event_id"),
-    [("pub-1_2", "1_2"), ("pub-", None), ("summer_campaign", None), (None, None)],
-)
-def test_only_our_call_to_action_refs_name_a_public_message(
-    ref: str | None, event_id: str | None
+async def test_a_reference_nobody_recorded_links_nothing(
+    channel: FacebookInput, store: SocialStore
 ) -> None:
-    assert referenced_event_id(ref) == event_id
+    body = encode(delivery(entry(messaging=(referral("pub-999_999"),))))
+
+    accepted = await channel.accept(body, signed(body))
+
+    assert accepted.stored == 1
+    assert IdentityLinks(store).public_for("facebook", PAGE_ID, PSID) is None
 
 
 # --- processing ------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from bot.events import Skipped, SocialEvent
-from channels.facebook.normalise import normalise_delivery
+from channels.facebook.normalise import from_call_to_action, normalise_delivery
 from channels.facebook.wire import parse_delivery
 from tests.channels.facebook.factories import (
     COMMENT_ID,
@@ -147,18 +147,33 @@ COMMENT = {"source": "facebook_comment", "visibility": "public", "thread_id": PO
             id="postback without payload uses the title, neutralised",
         ),
         pytest.param(
-            messenger(referral("pub-123_456")),
+            messenger(referral("summer_sale")),
             {
                 **PRIVATE,
                 "text": "/greet",
-                "referral": "pub-123_456",
+                "referral": "summer_sale",
                 "event_id": f"referral-{PSID}-1767225599876",
                 "dedupe_key": f"facebook:referral:{PAGE_ID}:{PSID}:1767225599876",
                 "extra": {
-                    "referral": {"ref": "pub-123_456", "source": "SHORTLINK", "type": "OPEN_THREAD"}
+                    "referral": {"ref": "summer_sale", "source": "SHORTLINK", "type": "OPEN_THREAD"}
                 },
             },
-            id="referral alone greets",
+            id="campaign referral alone greets",
+        ),
+        pytest.param(
+            messenger(referral(f"pub-{COMMENT_ID}")),
+            {**PRIVATE, "text": "/continue_from_public", "referral": f"pub-{COMMENT_ID}"},
+            id="referral from our call to action continues the public thread",
+        ),
+        pytest.param(
+            messenger(postback("GET_STARTED", ref=f"pub-{COMMENT_ID}")),
+            {
+                **PRIVATE,
+                "text": "/continue_from_public",
+                "referral": f"pub-{COMMENT_ID}",
+                "extra": {"postback": {"payload": "GET_STARTED", "title": "Track my order"}},
+            },
+            id="get started from our call to action continues the public thread",
         ),
         pytest.param(
             messenger(text_message(referral={"ref": "ad_42", "source": "ADS"})),
@@ -296,7 +311,7 @@ def test_each_kind_of_consumer_message_becomes_an_event(
             id="empty postback",
         ),
         pytest.param(
-            messenger(referral()),
+            messenger(referral("summer_sale")),
             {"referral_intent": None},
             "a referral alone is not handled",
             id="referral off",
@@ -391,6 +406,21 @@ def test_what_is_not_a_consumer_message_for_the_bot_is_skipped_with_a_reason(
 
     assert isinstance(result, Skipped), result
     assert reason in result.reason
+
+
+@pytest.mark.parametrize(
+    ("ref", "ours"), [("pub-1_2", True), ("pub-", False), ("summer_sale", False), (None, False)]
+)
+def test_only_our_call_to_action_refs_are_recognised(ref: str | None, ours: bool) -> None:
+    assert from_call_to_action(ref) is ours
+
+
+@pytest.mark.parametrize("intent", ["greet", None])
+def test_the_call_to_action_ref_continues_whatever_the_referral_intent(intent: str | None) -> None:
+    result = one(messenger(referral("pub-1_2")), referral_intent=intent)
+
+    assert isinstance(result, SocialEvent)
+    assert result.text == "/continue_from_public"
 
 
 def test_the_skip_of_an_item_names_its_platform_id() -> None:
