@@ -50,6 +50,10 @@ def _v1_user(user: XUser) -> dict[str, Any]:
     }
 
 
+def _entities(urls: list[dict[str, Any]], mentions: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"hashtags": [], "urls": urls, "symbols": [], "user_mentions": mentions}
+
+
 def _short_link(tweet_id: str) -> str:
     return "https://t.co/" + hashlib.sha256(tweet_id.encode()).hexdigest()[:10]
 
@@ -122,19 +126,14 @@ def v1_tweet(world: World, tweet: Tweet) -> dict[str, Any]:
             "reply_count": 0,
             "retweet_count": 0,
             "favorite_count": 0,
-            "entities": {
-                "hashtags": [],
-                "urls": urls,
-                "symbols": [],
-                "user_mentions": shown_mentions,
-            },
+            "entities": _entities(urls, shown_mentions),
         }
     )
     if long:
         body["extended_tweet"] = {
             "full_text": tweet.text,
             "display_text_range": [0, len(tweet.text)],
-            "entities": {**_EMPTY_ENTITIES, "user_mentions": _user_mentions(world, tweet.text)},
+            "entities": _entities([], _user_mentions(world, tweet.text)),
         }
     body.update(
         {
