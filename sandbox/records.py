@@ -13,6 +13,7 @@ __all__ = [
     "FACEBOOK_ENDPOINTS",
     "FAULT_ERRORS",
     "X_ENDPOINTS",
+    "ActionResult",
     "ApiCall",
     "Attempt",
     "Delivery",
@@ -174,3 +175,63 @@ class HandshakeStatus:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> HandshakeStatus:
         return cls(**data)
+
+
+@dataclass
+class ActionResult:
+    """What a consumer action created and the deliveries it queued (first: ``delivery_id``)."""
+
+    kind: str
+    delivery_id: str | None
+    delivery_ids: list[str]
+    body: Any
+    outcome: str | None
+    ids: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ActionResult:
+        common = {"kind", "delivery_id", "delivery_ids", "body", "outcome"}
+        return cls(
+            kind=data["kind"],
+            delivery_id=data["delivery_id"],
+            delivery_ids=data["delivery_ids"],
+            body=data["body"],
+            outcome=data["outcome"],
+            ids={name: value for name, value in data.items() if name not in common},
+        )
+
+    def _id(self, name: str) -> str:
+        value = self.ids.get(name)
+        if not isinstance(value, str):
+            raise AttributeError(f"a {self.kind} action has no {name}")
+        return value
+
+    @property
+    def mid(self) -> str:
+        return self._id("mid")
+
+    @property
+    def psid(self) -> str:
+        return self._id("psid")
+
+    @property
+    def comment_id(self) -> str:
+        return self._id("comment_id")
+
+    @property
+    def post_id(self) -> str:
+        return self._id("post_id")
+
+    @property
+    def tweet_id(self) -> str:
+        return self._id("tweet_id")
+
+    @property
+    def dm_event_id(self) -> str:
+        return self._id("dm_event_id")
+
+    @property
+    def events(self) -> list[dict[str, str]]:
+        """The ids of each event of a batch."""
+        events: list[dict[str, str]] = self.ids.get("events", [])
+        return events

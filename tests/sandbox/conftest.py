@@ -25,7 +25,7 @@ def receiver() -> Iterator[WebhookReceiver]:
 def sandbox_process(
     receiver: WebhookReceiver, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[RunningSandbox]:
-    """``python -m sandbox`` on a free port, retries scaled down to fit a test (X: 3 tries in 1.5 s)."""
+    """``python -m sandbox`` on a free port, retries scaled down (X: 3 tries in 1.5 s)."""
     log = tmp_path_factory.mktemp("sandbox") / "sandbox.log"
     with running_sandbox(
         facebook_webhook=receiver.facebook_url,

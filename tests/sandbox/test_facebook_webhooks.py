@@ -30,7 +30,7 @@ Case = Callable[[SandboxClient], tuple[ActionResult, Expect]]
 
 
 def _messaging(event: dict[str, Any], actual: dict[str, Any]) -> dict[str, Any]:
-    """The reference envelope around ``event`` (sender, recipient, then its timestamp, then the rest)."""
+    """The reference envelope around ``event``: sender, recipient, timestamp, then the rest."""
     entry = actual["entry"][0]
     assert_recent_ms(entry["time"])
     sender, recipient = event.pop("sender"), event.pop("recipient")
@@ -142,7 +142,9 @@ def visitor_post(client: SandboxClient) -> tuple[ActionResult, Expect]:
         body["entry"][0]["time"] = assert_recent_s(actual["entry"][0]["time"])
         value = body["entry"][0]["changes"][0]["value"]
         value["post_id"] = sent.post_id
-        value["created_time"] = assert_recent_s(actual["entry"][0]["changes"][0]["value"]["created_time"])
+        value["created_time"] = assert_recent_s(
+            actual["entry"][0]["changes"][0]["value"]["created_time"]
+        )
         return body
 
     assert sent.post_id.startswith(f"{PAGE_ID}_")
@@ -278,10 +280,22 @@ def test_batch_puts_several_entries_and_events_in_one_delivery(
     sent = client.batch(
         [
             {"kind": "messenger", "persona": "jane", "text": "first", "entry": 0},
-            {"kind": "quick_reply", "persona": "jane", "title": "Yes", "payload": "YES", "entry": 0},
+            {
+                "kind": "quick_reply",
+                "persona": "jane",
+                "title": "Yes",
+                "payload": "YES",
+                "entry": 0,
+            },
             {"kind": "comment", "user": "jane", "post_id": LINEN_POST, "text": "c1", "entry": 1},
-            {"kind": "comment", "user": "lena", "post_id": LINEN_POST, "parent_id": parent.comment_id,
-             "text": "c2", "entry": 1},
+            {
+                "kind": "comment",
+                "user": "lena",
+                "post_id": LINEN_POST,
+                "parent_id": parent.comment_id,
+                "text": "c2",
+                "entry": 1,
+            },
             {"kind": "postback", "persona": "lena", "title": "Help", "payload": "HELP", "entry": 2},
         ]
     )

@@ -37,7 +37,12 @@ def send(sandbox: RunningSandbox, body: dict[str, Any]) -> httpx.Response:
 
 
 def text_to(psid: str, text: str = "Hello", **fields: Any) -> dict[str, Any]:
-    return {"recipient": {"id": psid}, "messaging_type": "RESPONSE", "message": {"text": text}, **fields}
+    return {
+        "recipient": {"id": psid},
+        "messaging_type": "RESPONSE",
+        "message": {"text": text},
+        **fields,
+    }
 
 
 def error(response: httpx.Response) -> dict[str, Any]:
@@ -188,7 +193,9 @@ def test_a_consumer_who_never_wrote_cannot_be_messaged(sandbox: RunningSandbox) 
     assert error(response)["error_subcode"] == 2018278
 
 
-def private_reply(sandbox: RunningSandbox, comment_id: str, text: str = "Hi Jane") -> httpx.Response:
+def private_reply(
+    sandbox: RunningSandbox, comment_id: str, text: str = "Hi Jane"
+) -> httpx.Response:
     return send(sandbox, {"recipient": {"comment_id": comment_id}, "message": {"text": text}})
 
 
@@ -237,7 +244,9 @@ def test_no_private_reply_to_the_pages_own_comment_or_post(sandbox: RunningSandb
 
 def test_a_private_reply_to_a_visitor_post_reaches_its_author(sandbox: RunningSandbox) -> None:
     posted = sandbox.client.visitor_post("jane", "Your store was closed today")
-    response = send(sandbox, {"recipient": {"post_id": posted.post_id}, "message": {"text": "Sorry!"}})
+    response = send(
+        sandbox, {"recipient": {"post_id": posted.post_id}, "message": {"text": "Sorry!"}}
+    )
 
     assert response.status_code == 200
     assert response.json()["recipient_id"] == JANE_PSID
@@ -261,7 +270,10 @@ def test_a_person_who_blocked_the_page_is_unavailable(sandbox: RunningSandbox) -
     commented = sandbox.client.comment("Alex Kim", LINEN_POST, "Meh")
     sandbox.client.messenger("Alex Kim", "hi")
 
-    for response in (private_reply(sandbox, commented.comment_id), send(sandbox, text_to(persona["psid"]))):
+    for response in (
+        private_reply(sandbox, commented.comment_id),
+        send(sandbox, text_to(persona["psid"])),
+    ):
         assert response.status_code == 400
         assert (error(response)["code"], error(response)["error_subcode"]) == (551, 1545041)
 
@@ -306,7 +318,9 @@ def test_a_like_answers_success_and_shows_on_the_post(sandbox: RunningSandbox) -
 
 
 def test_profile_get_answers_the_requested_fields(sandbox: RunningSandbox) -> None:
-    fields = graph(sandbox, JANE_PSID, method="GET", params={"fields": "first_name,last_name,profile_pic"})
+    fields = graph(
+        sandbox, JANE_PSID, method="GET", params={"fields": "first_name,last_name,profile_pic"}
+    )
     only_first = graph(sandbox, JANE_PSID, method="GET", params={"fields": "first_name"})
 
     assert fields.status_code == 200

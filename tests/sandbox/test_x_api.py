@@ -19,7 +19,9 @@ NOT_SUMMONED = (
 )
 
 
-def post_tweet(sandbox: RunningSandbox, body: dict[str, Any], headers: dict[str, str] = HEADERS) -> httpx.Response:
+def post_tweet(
+    sandbox: RunningSandbox, body: dict[str, Any], headers: dict[str, str] = HEADERS
+) -> httpx.Response:
     return httpx.post(f"{sandbox.x_api_url}/2/tweets", headers=headers, json=body)
 
 
@@ -36,8 +38,12 @@ def problem(response: httpx.Response) -> dict[str, Any]:
     return body
 
 
-@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer wrong"}], ids=["missing", "wrong"])
-def test_a_missing_or_wrong_token_is_401_problem(sandbox: RunningSandbox, headers: dict[str, str]) -> None:
+@pytest.mark.parametrize(
+    "headers", [{}, {"Authorization": "Bearer wrong"}], ids=["missing", "wrong"]
+)
+def test_a_missing_or_wrong_token_is_401_problem(
+    sandbox: RunningSandbox, headers: dict[str, str]
+) -> None:
     response = post_tweet(sandbox, {"text": "hi"}, headers)
 
     assert response.status_code == 401
@@ -46,7 +52,9 @@ def test_a_missing_or_wrong_token_is_401_problem(sandbox: RunningSandbox, header
 
 def test_a_reply_to_a_mention_is_created(sandbox: RunningSandbox) -> None:
     mention = sandbox.client.mention("pat", "my order never arrived")
-    response = post_tweet(sandbox, {"text": "Sorry Pat!", "reply": {"in_reply_to_tweet_id": mention.tweet_id}})
+    response = post_tweet(
+        sandbox, {"text": "Sorry Pat!", "reply": {"in_reply_to_tweet_id": mention.tweet_id}}
+    )
 
     assert response.status_code == 201
     data = response.json()["data"]
@@ -132,7 +140,9 @@ def test_a_dm_answers_the_conversation_and_event_ids(sandbox: RunningSandbox) ->
 
 
 @pytest.mark.parametrize(("length", "status"), [(10000, 201), (10001, 400)])
-def test_dms_are_limited_to_10000_characters(sandbox: RunningSandbox, length: int, status: int) -> None:
+def test_dms_are_limited_to_10000_characters(
+    sandbox: RunningSandbox, length: int, status: int
+) -> None:
     assert send_dm(sandbox, PAT_ID, "x" * length).status_code == status
 
 

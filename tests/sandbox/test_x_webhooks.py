@@ -1,4 +1,4 @@
-"""Each X webhook kind arrives byte for byte in the documented AAA or XAA shape, correctly signed."""
+"""Each X webhook kind arrives byte for byte in the documented AAA or XAA shape, signed."""
 
 from __future__ import annotations
 
@@ -61,7 +61,7 @@ def _user(actual: dict[str, Any], brand: bool) -> dict[str, Any]:
 
 
 def _v1_tweet(actual: dict[str, Any], **fields: Any) -> dict[str, Any]:
-    """The reference tweet with ``fields`` replaced; ``quoted``/``retweeted`` inserted where X has them."""
+    """The reference tweet with ``fields`` replaced (``quoted``, ``retweeted`` where X has them)."""
     tweet = reference("twitter-aaa-mention.json")["tweet_create_events"][0]
     assert re.fullmatch(r"\w{3} \w{3} \d\d \d\d:\d\d:\d\d \+0000 \d{4}", actual["created_at"])
     tweet["created_at"] = actual["created_at"]
@@ -199,14 +199,18 @@ def retweet(client: SandboxClient) -> tuple[ActionResult, Expect]:
 
 
 def long_tweet(client: SandboxClient) -> tuple[ActionResult, Expect]:
-    text = "@Brightcart " + "the duvet cover I ordered arrived torn and the pillowcases never came " * 3
+    text = (
+        "@Brightcart "
+        + "the duvet cover I ordered arrived torn and the pillowcases never came " * 3
+    )
     sent = client.tweet("pat", text)
 
     def expect(actual: dict[str, Any]) -> dict[str, Any]:
         event = actual["tweet_create_events"][0]
         shown = event["text"]
         link = re.fullmatch(r".+… (https://t\.co/\w{10})", shown, re.DOTALL)
-        assert link is not None and len(shown) <= 140
+        assert link is not None
+        assert len(shown) <= 140
         assert text.startswith(shown[: shown.index("…")])
         start = len(shown) - 23
         url = {

@@ -121,7 +121,9 @@ class WebhookReceiver:
 
     def _crc_answer(self, token: str) -> bytes:
         digest = hmac.new(self.consumer_secret.encode(), token.encode(), hashlib.sha256).digest()
-        return json.dumps({"response_token": "sha256=" + base64.b64encode(digest).decode()}).encode()
+        return json.dumps(
+            {"response_token": "sha256=" + base64.b64encode(digest).decode()}
+        ).encode()
 
     def _handle(self, request: BaseHTTPRequestHandler, body: bytes) -> None:
         url = urlsplit(request.path)
