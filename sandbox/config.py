@@ -46,6 +46,30 @@ class SandboxConfig:
     log_level: str = "INFO"
 
 
+# Numeric options: (option, environment variable, default, help).
+_NUMBERS = (
+    (
+        "--retry-scale",
+        "SANDBOX_RETRY_SCALE",
+        "1.0",
+        "multiplies every retry delay (0.01 turns Meta's minutes into seconds, for tests)",
+    ),
+    (
+        "--facebook-timeout",
+        "SANDBOX_FACEBOOK_TIMEOUT",
+        "20",
+        "seconds Facebook waits for the webhook's answer",
+    ),
+    ("--x-timeout", "SANDBOX_X_TIMEOUT", "10", "seconds X waits for the webhook's answer"),
+    (
+        "--handshake-interval",
+        "SANDBOX_HANDSHAKE_INTERVAL",
+        "1.0",
+        "seconds between verification attempts until the webhook answers",
+    ),
+)
+
+
 def _parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
     # String defaults go through ``type`` like typed options, so a bad variable fails the same way.
     rasa = f"http://{env.get('BIND_HOST', '127.0.0.1')}:{env.get('RASA_PORT', '5005')}"
@@ -67,30 +91,10 @@ def _parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
         default=env.get("SANDBOX_X_WEBHOOK", f"{rasa}/webhooks/twitter/webhook"),
         help="where X deliveries go (default: the Rasa server's X channel)",
     )
-    parser.add_argument(
-        "--retry-scale",
-        type=float,
-        default=env.get("SANDBOX_RETRY_SCALE", "1.0"),
-        help="multiplies every retry delay (0.01 turns Meta's minutes into seconds, for tests)",
-    )
-    parser.add_argument(
-        "--facebook-timeout",
-        type=float,
-        default=env.get("SANDBOX_FACEBOOK_TIMEOUT", "20"),
-        help="seconds Facebook waits for the webhook's answer",
-    )
-    parser.add_argument(
-        "--x-timeout",
-        type=float,
-        default=env.get("SANDBOX_X_TIMEOUT", "10"),
-        help="seconds X waits for the webhook's answer",
-    )
-    parser.add_argument(
-        "--handshake-interval",
-        type=float,
-        default=env.get("SANDBOX_HANDSHAKE_INTERVAL", "1.0"),
-        help="seconds between verification attempts until the webhook answers",
-    )
+    for option, variable, default, explanation in _NUMBERS:
+        parser.add_argument(
+            option, type=float, default=env.get(variable, default), help=explanation
+        )
     parser.add_argument("--log-level", default=env.get("SANDBOX_LOG_LEVEL", "INFO"))
     return parser
 

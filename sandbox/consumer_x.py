@@ -147,6 +147,14 @@ def deliver_dm(sandbox: Sandbox, message: DirectMessage, data: dict[str, Any]) -
     return sandbox.deliver_x("dm", aaa_dm_delivery(sandbox.world, message, from_app=False), options)
 
 
+def _checked_body(request: Request) -> dict[str, Any]:
+    """The action's body, its delivery options checked before anything changes."""
+    data = json_body(request)
+    _format(data)
+    DeliveryOptions.from_json(data)
+    return data
+
+
 def x_consumer_blueprint(sandbox: Sandbox) -> Blueprint:
     """The consumer actions under ``/sandbox/api/x``."""
     blueprint = Blueprint("x_consumer", url_prefix="/sandbox/api/x")
@@ -154,9 +162,7 @@ def x_consumer_blueprint(sandbox: Sandbox) -> Blueprint:
     @blueprint.post("/tweets")
     @control
     async def tweets(request: Request) -> HTTPResponse:
-        data = json_body(request)
-        _format(data)
-        DeliveryOptions.from_json(data)
+        data = _checked_body(request)
         tweet = consumer_tweet(sandbox, data)
         deliveries = deliver_tweet(sandbox, tweet, data)
         result = {"kind": "tweet", "tweet_id": tweet.id, "text": tweet.text}
@@ -165,9 +171,7 @@ def x_consumer_blueprint(sandbox: Sandbox) -> Blueprint:
     @blueprint.post("/dms")
     @control
     async def dms(request: Request) -> HTTPResponse:
-        data = json_body(request)
-        _format(data)
-        DeliveryOptions.from_json(data)
+        data = _checked_body(request)
         message = consumer_dm(sandbox, data)
         deliveries = deliver_dm(sandbox, message, data)
         result = {

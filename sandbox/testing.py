@@ -20,9 +20,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
-
-from sandbox.client import SandboxClient, SandboxError
+from sandbox.client import SandboxClient
 
 __all__ = ["TEST_SECRETS", "RunningSandbox", "free_port", "running_sandbox"]
 
@@ -118,14 +116,13 @@ def _wait_healthy(running: RunningSandbox, timeout: float) -> None:
         if running.process.poll() is not None:
             raise RuntimeError(f"the sandbox exited; its log:\n{running.log()}")
         try:
-            running.client.health()
+            running.client.wait_ready(timeout=0.5)
             return
-        except (httpx.TransportError, SandboxError):
+        except TimeoutError:
             if time.monotonic() > deadline:
                 raise RuntimeError(
                     f"the sandbox did not start; its log:\n{running.log()}"
                 ) from None
-            time.sleep(0.1)
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:

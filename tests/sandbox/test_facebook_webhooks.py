@@ -42,6 +42,15 @@ def _messaging(event: dict[str, Any], actual: dict[str, Any]) -> dict[str, Any]:
     return body
 
 
+def _reference_event(name: str, actual: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A reference Messenger delivery with the times of ``actual``, and its one event."""
+    body = reference(name)
+    body["entry"][0]["time"] = assert_recent_ms(actual["entry"][0]["time"])
+    event = body["entry"][0]["messaging"][0]
+    event["timestamp"] = assert_recent_ms(actual["entry"][0]["messaging"][0]["timestamp"])
+    return body, event
+
+
 def _from_jane() -> dict[str, Any]:
     return {"sender": {"id": JANE_PSID}, "recipient": {"id": PAGE_ID}}
 
@@ -51,10 +60,7 @@ def messenger_text(client: SandboxClient) -> tuple[ActionResult, Expect]:
     sent = client.messenger("jane", text)
 
     def expect(actual: dict[str, Any]) -> dict[str, Any]:
-        body = reference("facebook-messenger-text.json")
-        body["entry"][0]["time"] = assert_recent_ms(actual["entry"][0]["time"])
-        event = body["entry"][0]["messaging"][0]
-        event["timestamp"] = assert_recent_ms(actual["entry"][0]["messaging"][0]["timestamp"])
+        body, event = _reference_event("facebook-messenger-text.json", actual)
         event["message"] = {"mid": sent.mid, "text": text}
         return body
 
@@ -71,10 +77,7 @@ def postback_with_referral(client: SandboxClient) -> tuple[ActionResult, Expect]
     sent = client.postback("jane", "Track my order", "TRACK_ORDER", ref="summer_campaign")
 
     def expect(actual: dict[str, Any]) -> dict[str, Any]:
-        body = reference("facebook-messenger-postback.json")
-        body["entry"][0]["time"] = assert_recent_ms(actual["entry"][0]["time"])
-        event = body["entry"][0]["messaging"][0]
-        event["timestamp"] = assert_recent_ms(actual["entry"][0]["messaging"][0]["timestamp"])
+        body, event = _reference_event("facebook-messenger-postback.json", actual)
         event["postback"]["mid"] = sent.mid
         return body
 

@@ -86,6 +86,11 @@ def _v1_tweet(actual: dict[str, Any], **fields: Any) -> dict[str, Any]:
     return rebuilt
 
 
+def _pat_tweet(actual: dict[str, Any], sent: ActionResult, **fields: Any) -> dict[str, Any]:
+    """The consumer's post ``sent``, as the reference tweet with ``fields`` replaced."""
+    return _v1_tweet(actual, id=int(sent.tweet_id), id_str=sent.tweet_id, **fields)
+
+
 def _linen(actual: dict[str, Any]) -> dict[str, Any]:
     """The brand's seeded post as a v1.1 object (nested in quotes and retweets)."""
     return _v1_tweet(
@@ -122,10 +127,9 @@ def mention(client: SandboxClient) -> tuple[ActionResult, Expect]:
 
     def expect(actual: dict[str, Any]) -> dict[str, Any]:
         event = actual["tweet_create_events"][0]
-        tweet = _v1_tweet(
+        tweet = _pat_tweet(
             event,
-            id=int(sent.tweet_id),
-            id_str=sent.tweet_id,
+            sent,
             text=text,
             in_reply_to_screen_name="Brightcart",
             entities=_mentions((0, 11)),
@@ -140,10 +144,9 @@ def reply_in_thread(client: SandboxClient) -> tuple[ActionResult, Expect]:
     text = "@Brightcart Do you ship to Ireland?"
 
     def expect(actual: dict[str, Any]) -> dict[str, Any]:
-        tweet = _v1_tweet(
+        tweet = _pat_tweet(
             actual["tweet_create_events"][0],
-            id=int(sent.tweet_id),
-            id_str=sent.tweet_id,
+            sent,
             text=text,
             in_reply_to_status_id=int(LINEN_TWEET),
             in_reply_to_status_id_str=LINEN_TWEET,
@@ -160,10 +163,9 @@ def quote(client: SandboxClient) -> tuple[ActionResult, Expect]:
 
     def expect(actual: dict[str, Any]) -> dict[str, Any]:
         event = actual["tweet_create_events"][0]
-        tweet = _v1_tweet(
+        tweet = _pat_tweet(
             event,
-            id=int(sent.tweet_id),
-            id_str=sent.tweet_id,
+            sent,
             text="Love this, but it shrank in the wash",
             in_reply_to_user_id=None,
             in_reply_to_user_id_str=None,
@@ -182,10 +184,9 @@ def retweet(client: SandboxClient) -> tuple[ActionResult, Expect]:
 
     def expect(actual: dict[str, Any]) -> dict[str, Any]:
         event = actual["tweet_create_events"][0]
-        tweet = _v1_tweet(
+        tweet = _pat_tweet(
             event,
-            id=int(sent.tweet_id),
-            id_str=sent.tweet_id,
+            sent,
             text=f"RT @Brightcart: {LINEN_TEXT}",
             in_reply_to_user_id=None,
             in_reply_to_user_id_str=None,
@@ -221,10 +222,9 @@ def long_tweet(client: SandboxClient) -> tuple[ActionResult, Expect]:
         }
         entities = _mentions((0, 11))
         entities["urls"] = [url]
-        tweet = _v1_tweet(
+        tweet = _pat_tweet(
             event,
-            id=int(sent.tweet_id),
-            id_str=sent.tweet_id,
+            sent,
             text=shown,
             truncated=True,
             in_reply_to_screen_name="Brightcart",
