@@ -48,7 +48,11 @@ def _port_in_use(host: str, port: int) -> bool:
 
 
 def _check_ports(settings: Settings) -> None:
-    ports = (("RASA_PORT", settings.rasa_port), ("ACTIONS_PORT", settings.actions_port))
+    ports = (
+        ("RASA_PORT", settings.rasa_port),
+        ("ACTIONS_PORT", settings.actions_port),
+        ("SANDBOX_PORT", settings.sandbox_port),
+    )
     for variable, port in ports:
         if _port_in_use(settings.bind_host, port):
             raise SocialCareError(
@@ -86,7 +90,7 @@ def run(root: Path) -> int:
     store.dispose()
     model = _train(root, child_env)
 
-    print("Starting the action server and the Rasa server (about 30 s)...", flush=True)
+    print("Starting the sandbox, the action server and the Rasa server (about 30 s)...", flush=True)
     stack = Stack(root, service_specs(settings, model), child_env, root / "var" / "log", echo=_show)
 
     def stop(signum: int, _frame: FrameType | None) -> None:
@@ -104,6 +108,7 @@ def run(root: Path) -> int:
             f"  Rasa server    {rasa}  (HTTP API token: RASA_TOKEN in .env)\n"
             f"  REST channel   {rasa}/webhooks/rest/webhook\n"
             f"  Action server  {urls['actions']}\n"
+            f"  Sandbox        {urls['sandbox']}  (a local Facebook and X: open it in a browser)\n"
             f"  Logs           {root / 'var' / 'log'}/\n\n"
             f"Talk to the bot:\n"
             f"  curl -s {rasa}/webhooks/rest/webhook \\\n"

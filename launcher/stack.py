@@ -1,4 +1,4 @@
-"""The development stack as child processes: action server, Rasa server (and the sandbox).
+"""The development stack as child processes: the sandbox, the action server, the Rasa server.
 
 Used by ``make run`` and by the end-to-end tests, so both run exactly the same processes.
 Each child runs in its own process group; ``stop()`` ends the whole group.
@@ -51,8 +51,20 @@ def service_specs(settings: Settings, model: Path) -> list[ServiceSpec]:
     host = settings.bind_host
     actions = f"http://{host}:{settings.actions_port}"
     rasa = f"http://{host}:{settings.rasa_port}"
+    sandbox = f"http://{host}:{settings.sandbox_port}"
     python = sys.executable
     return [
+        # First: Rasa's channels call its APIs; it verifies their webhooks once Rasa is up.
+        ServiceSpec(
+            name="sandbox",
+            argv=[
+                *(python, "-m", "sandbox", "--host", host, "--port", str(settings.sandbox_port)),
+                *("--facebook-webhook", f"{rasa}/webhooks/facebook/webhook"),
+                *("--x-webhook", f"{rasa}/webhooks/twitter/webhook"),
+            ],
+            url=f"{sandbox}/",
+            health_url=f"{sandbox}/sandbox/api/health",
+        ),
         ServiceSpec(
             name="actions",
             argv=[

@@ -51,3 +51,25 @@ if [ ! -f "$stamp" ]; then
     touch "$stamp"
     echo "bootstrap: dependencies installed in $(( $(date +%s) - started )) s"
 fi
+
+# The sandbox's browser tests drive Debian's chromium through Playwright (Playwright's own browser
+# download cannot work here). Without it those tests fail and say so; `make run` does not need it.
+chromium=/usr/bin/chromium
+if [ ! -x "$chromium" ]; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        echo "bootstrap: installing Debian's chromium for the browser tests (apt-get install chromium; a few minutes)"
+        started=$(date +%s)
+        export DEBIAN_FRONTEND=noninteractive
+        if ! apt-get install -y -q chromium >/dev/null 2>&1; then
+            echo "bootstrap: apt-get update, then apt-get install chromium"
+            apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null || true
+        fi
+        if [ -x "$chromium" ]; then
+            echo "bootstrap: chromium installed in $(( $(date +%s) - started )) s"
+        else
+            echo "bootstrap: could not install chromium with apt-get: the browser tests will fail until $chromium exists" >&2
+        fi
+    else
+        echo "bootstrap: $chromium is missing and apt-get cannot run here (needs root): install Debian's 'chromium' package, or the browser tests will fail" >&2
+    fi
+fi

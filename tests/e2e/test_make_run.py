@@ -27,6 +27,7 @@ def test_run_starts_the_stack_prints_urls_and_stops_everything_on_ctrl_c(
 ) -> None:
     env = stack_environment(tmp_path)
     rasa_port, actions_port = env["RASA_PORT"], env["ACTIONS_PORT"]
+    sandbox_port = env["SANDBOX_PORT"]
     process = subprocess.Popen(
         [sys.executable, "-m", "launcher", "run"],
         cwd=ROOT,
@@ -48,6 +49,10 @@ def test_run_starts_the_stack_prints_urls_and_stops_everything_on_ctrl_c(
         assert "Using the cached model" in printed, printed
         assert f"Rasa server    http://127.0.0.1:{rasa_port}" in printed, printed
         assert f"Action server  http://127.0.0.1:{actions_port}/webhook" in printed, printed
+        assert f"Sandbox        http://127.0.0.1:{sandbox_port}/" in printed, printed
+        sandbox_page = httpx.get(f"http://127.0.0.1:{sandbox_port}/", timeout=10)
+        assert sandbox_page.status_code == 200
+        assert "Brightcart sandbox" in sandbox_page.text
 
         reply = httpx.post(
             f"http://127.0.0.1:{rasa_port}/webhooks/rest/webhook",
@@ -69,6 +74,7 @@ def test_run_starts_the_stack_prints_urls_and_stops_everything_on_ctrl_c(
     assert "Stopped." in "".join(output)
     assert _port_is_free(int(rasa_port))
     assert _port_is_free(int(actions_port))
+    assert _port_is_free(int(sandbox_port))
 
 
 def test_run_refuses_a_port_in_use_with_a_one_line_explanation(tmp_path: Path) -> None:
