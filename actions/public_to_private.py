@@ -25,7 +25,14 @@ from bot.errors import InvalidSocialContext, StoreError
 from bot.origins import PublicOrigin, PublicOrigins, thread_reference
 from bot.runtime import public_origins
 
-__all__ = ["ActionPublicToPrivate", "dm_link", "first_name", "messenger_link", "origin_of"]
+__all__ = [
+    "ActionPublicToPrivate",
+    "dm_link",
+    "first_name",
+    "messenger_link",
+    "origin_of",
+    "shorten",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +60,19 @@ def first_name(context: SocialContext) -> str:
     if context.author.name:
         return context.author.name.split()[0]
     return "there"
+
+
+CTA_MODES = ("private_reply", "public_link", "both")
+COMMENT_CHARS = 80
+
+
+def shorten(text: str, limit: int = COMMENT_CHARS) -> str:
+    """``text`` on one line, cut at a word boundary with an ellipsis beyond ``limit``."""
+    flat = " ".join(text.split())
+    if len(flat) <= limit:
+        return flat
+    cut = flat[: limit - 1].rsplit(" ", 1)[0] or flat[: limit - 1]
+    return cut.rstrip(",.;:") + "…"
 
 
 def origin_of(tracker: Tracker, context: SocialContext) -> PublicOrigin:
@@ -110,4 +130,10 @@ class ActionPublicToPrivate(Action):
             # The invitation matters more than its context: send it, and say what is missing.
             logger.exception("the public origin of %s was not kept", tracker.sender_id)
         link = dm_link(context) if context.platform is Platform.TWITTER else messenger_link(context)
-        return [SlotSet("cta_name", first_name(context)), SlotSet("cta_link", link)]
+        mode = metadata.get("cta_mode")
+        return [
+            SlotSet("cta_name", first_name(context)),
+            SlotSet("cta_link", link),
+            SlotSet("cta_mode", mode if mode in CTA_MODES else "public_link"),
+            SlotSet("cta_comment", shorten(str((tracker.latest_message or {}).get("text") or ""))),
+        ]

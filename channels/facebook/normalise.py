@@ -50,6 +50,7 @@ from channels.facebook.wire import (
 
 __all__ = [
     "CONTINUE_FROM_PUBLIC",
+    "CTA_MODE",
     "EDITED",
     "POST_ITEMS",
     "STANDBY",
@@ -64,6 +65,7 @@ CONTINUE_FROM_PUBLIC = "/continue_from_public"
 
 EDITED = "edited"  # extra key: this event is an edit of an earlier comment or post
 STANDBY = "standby"  # extra key: another app owned the Messenger thread when it was written
+CTA_MODE = "cta_mode"  # extra key of public events: private_reply, public_link or both
 POST_ITEMS = frozenset({"status", "post", "photo", "video", "share", "link"})
 _EDIT_VERBS = frozenset({"edited", "edit"})
 
@@ -312,7 +314,8 @@ def _public_event(
     *,
     edited: bool,
 ) -> SocialEvent | Skipped:
-    extra: dict[str, Any] = {}
+    # How this page's call to action reaches the commenter: the invitation's wording follows it.
+    extra: dict[str, Any] = {CTA_MODE: page.cta_mode.value}
     text = neutralise_commands(value.message) if value.message and value.message.strip() else ""
     media = [(kind, url) for kind, url in (("image", value.photo), ("video", value.video)) if url]
     if media:

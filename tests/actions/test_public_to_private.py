@@ -7,7 +7,7 @@ import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.public_to_private import ActionPublicToPrivate
+from actions.public_to_private import ActionPublicToPrivate, shorten
 from bot.origins import PublicOrigins
 from bot.store import SocialStore
 from tests.factories import PAGE_ID, X_ACCOUNT_ID, context_dict
@@ -95,3 +95,37 @@ async def test_without_a_valid_social_context_nothing_is_prepared(
     origins: PublicOrigins, metadata: dict[str, Any]
 ) -> None:
     assert await run(origins, metadata) == {}
+
+
+@pytest.mark.parametrize(
+    ("metadata_mode", "slot"),
+    [
+        ("private_reply", "private_reply"),
+        ("both", "both"),
+        (None, "public_link"),
+        ("x", "public_link"),
+    ],
+)
+async def test_the_channels_cta_mode_selects_the_wording(
+    origins: PublicOrigins, metadata_mode: str | None, slot: str
+) -> None:
+    metadata: dict[str, Any] = {"social": context_dict("facebook_comment")}
+    if metadata_mode is not None:
+        metadata["cta_mode"] = metadata_mode
+
+    slots = await run(origins, metadata)
+
+    assert slots["cta_mode"] == slot
+    assert slots["cta_comment"] == "where is my parcel??"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("short", "short"),
+        ("  two\n lines ", "two lines"),
+        ("word " * 30, ("word " * 15).strip() + "…"),
+    ],
+)
+def test_the_comment_is_shortened_at_a_word_boundary(text: str, expected: str) -> None:
+    assert shorten(text) == expected

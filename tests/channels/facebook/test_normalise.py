@@ -232,7 +232,10 @@ COMMENT = {"source": "facebook_comment", "visibility": "public", "thread_id": PO
             {
                 **COMMENT,
                 "text": "[image] https://cdn.test/c.jpg",
-                "extra": {"attachments": [{"type": "image", "url": "https://cdn.test/c.jpg"}]},
+                "extra": {
+                    "attachments": [{"type": "image", "url": "https://cdn.test/c.jpg"}],
+                    "cta_mode": "private_reply",
+                },
             },
             id="photo comment",
         ),
@@ -247,7 +250,7 @@ COMMENT = {"source": "facebook_comment", "visibility": "public", "thread_id": PO
                 **COMMENT,
                 "text": "Actually, red",
                 "dedupe_key": f"facebook:feed:{COMMENT_ID}:edited:1767229000:{RED_DIGEST}",
-                "extra": {"edited": True},
+                "extra": {"edited": True, "cta_mode": "private_reply"},
             },
             id="edited comment",
         ),
@@ -503,7 +506,7 @@ def test_an_edit_is_a_new_event_marked_as_an_edit(edits: str) -> None:
     result = one(feed(comment("red", verb="edited")), edits=edits)
 
     assert isinstance(result, SocialEvent)
-    assert result.extra == {"edited": True}
+    assert result.extra == {"edited": True, "cta_mode": "private_reply"}
 
 
 def test_an_item_without_a_time_takes_the_entry_time_then_the_arrival_time() -> None:
