@@ -19,13 +19,13 @@ from rasa_sdk.types import DomainDict
 
 from bot.context import Platform, SocialContext
 from bot.errors import InvalidSocialContext
+from channels.twitter.links import dm_link
 
-__all__ = ["ActionPublicToPrivate", "dm_link", "first_name", "messenger_link", "thread_reference"]
+__all__ = ["ActionPublicToPrivate", "first_name", "messenger_link", "thread_reference", "x_dm_link"]
 
 logger = logging.getLogger(__name__)
 
 MESSENGER_BASE = "https://m.me"
-X_DM_BASE = "https://twitter.com/messages/compose"
 
 
 def thread_reference(context: SocialContext) -> str:
@@ -39,11 +39,9 @@ def messenger_link(context: SocialContext, username: str | None = None) -> str:
     return f"{MESSENGER_BASE}/{page}?{urlencode({'ref': thread_reference(context)})}"
 
 
-def dm_link(context: SocialContext) -> str:
+def x_dm_link(context: SocialContext) -> str:
     """The X DM deep link to the brand account, with a prefilled text naming the tweet."""
-    text = f"Hi! About my tweet (ref {thread_reference(context)}): "
-    query = urlencode({"recipient_id": context.account_id, "text": text})
-    return f"{X_DM_BASE}?{query}"
+    return dm_link(context.account_id, f"Hi! About my tweet (ref {thread_reference(context)}): ")
 
 
 def first_name(context: SocialContext) -> str:
@@ -74,5 +72,8 @@ class ActionPublicToPrivate(Action):
         if context is None:
             logger.warning("no call to action: the latest message has no social context")
             return []
-        link = dm_link(context) if context.platform is Platform.TWITTER else messenger_link(context)
+        if context.platform is Platform.TWITTER:
+            link = x_dm_link(context)
+        else:
+            link = messenger_link(context)
         return [SlotSet("cta_name", first_name(context)), SlotSet("cta_link", link)]

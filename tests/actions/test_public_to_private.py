@@ -43,7 +43,7 @@ def test_an_x_user_is_invited_to_a_dm_with_the_brand_and_a_prefilled_reference()
     link = urlparse(slots["cta_link"])
     query = parse_qs(link.query)
     assert slots["cta_name"] == "@pat_example"
-    assert f"{link.netloc}{link.path}" == "twitter.com/messages/compose"
+    assert f"{link.netloc}{link.path}" == "x.com/messages/compose"
     assert query["recipient_id"] == [X_ACCOUNT_ID]
     assert "ref pub-1874000000000000001" in query["text"][0]
 
