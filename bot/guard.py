@@ -16,8 +16,10 @@ from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import Any
 
-from bot.context import Platform, Visibility
+from bot.context import Platform, SocialContext, Source, Visibility
 from bot.errors import OutboundRefused
+from bot.events import conversation_id
+from bot.metrics import GUARD_REFUSALS
 
 __all__ = ["Origin", "OutboundGuard", "OutboundMessage", "Target"]
 
@@ -34,12 +36,49 @@ class Origin(str, Enum):
 
 @dataclass(frozen=True)
 class Target:
-    """Where a message would go."""
+    """Where a message would go.
+
+    Attributes:
+        platform: the social network.
+        visibility: public thread or private conversation.
+        conversation_id: the Rasa sender id.
+        thread_id: public: the root post or tweet; private: the consumer's id.
+        account_id: the brand's page or account.
+        user_id: the consumer's id on the platform (PSID, commenter id, X user id).
+        event_id: the consumer's message a public answer goes under (comment, post, tweet).
+        parent_id: what that message replied to.
+        source: where on the platform the consumer wrote.
+        author_handle: the consumer's X screen name, if any.
+    """
 
     platform: Platform
     visibility: Visibility
-    conversation_id: str  # the Rasa sender id
-    thread_id: str | None = None  # public: the post or tweet thread
+    conversation_id: str
+    thread_id: str | None = None
+    account_id: str = ""
+    user_id: str = ""
+    event_id: str | None = None
+    parent_id: str | None = None
+    source: Source | None = None
+    author_handle: str | None = None
+
+    @classmethod
+    def from_context(cls, context: SocialContext) -> Target:
+        """The target that answers the message ``context`` describes, where it was written."""
+        return cls(
+            platform=context.platform,
+            visibility=context.visibility,
+            conversation_id=conversation_id(
+                context.platform.value, context.account_id, context.author.id
+            ),
+            thread_id=context.thread_id,
+            account_id=context.account_id,
+            user_id=context.author.id,
+            event_id=context.event_id,
+            parent_id=context.parent_id,
+            source=context.source,
+            author_handle=context.author.handle,
+        )
 
 
 @dataclass(frozen=True)
@@ -87,6 +126,7 @@ class OutboundGuard:
         if origin is Origin.BOT:
             with self._lock:
                 self.refusals[(target.platform.value, origin.value)] += 1
+            GUARD_REFUSALS.labels(target.platform.value, origin.value).inc()
             logger.warning(
                 "refused an automated message to a public thread: conversation=%s thread=%s "
                 "response=%s",

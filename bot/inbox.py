@@ -121,6 +121,7 @@ class Inbox:
             "platform": context.platform.value,
             "account_id": context.account_id,
             "visibility": context.visibility.value,
+            "event_id": context.event_id,
             "event": event_document(social_event),
             "status": InboxStatus.PENDING.value,
             "attempts": 0,
@@ -142,6 +143,30 @@ class Inbox:
         """The stored event with ``dedupe_key``, or None."""
         query = select(inbox_events).where(inbox_events.c.dedupe_key == dedupe_key)
         row = self._read_one(query, f"reading event {dedupe_key}")
+        return None if row is None else _record(row)
+
+    def latest_for(self, sender_id: str, *, visibility: str | None = None) -> InboxRecord | None:
+        """The newest stored event of a conversation (of one visibility, if given), or None."""
+        query = select(inbox_events).where(inbox_events.c.sender_id == sender_id)
+        if visibility is not None:
+            query = query.where(inbox_events.c.visibility == visibility)
+        query = query.order_by(inbox_events.c.id.desc()).limit(1)
+        row = self._read_one(query, f"reading the latest event of {sender_id}")
+        return None if row is None else _record(row)
+
+    def find_event(self, platform: str, account_id: str, event_id: str) -> InboxRecord | None:
+        """The first stored event with this platform id (a tweet, a comment...), or None."""
+        query = (
+            select(inbox_events)
+            .where(
+                inbox_events.c.platform == platform,
+                inbox_events.c.account_id == account_id,
+                inbox_events.c.event_id == event_id,
+            )
+            .order_by(inbox_events.c.id)
+            .limit(1)
+        )
+        row = self._read_one(query, f"reading event {platform}:{event_id}")
         return None if row is None else _record(row)
 
     def claim(

@@ -25,6 +25,7 @@ from datetime import datetime, timedelta, timezone
 
 from bot.errors import PermanentPlatformError, RateLimited, StoreError
 from bot.inbox import Inbox, InboxRecord
+from bot.metrics import INBOX_PROCESSED, INBOX_PROCESSING_SECONDS
 
 __all__ = ["InboxHandler", "InboxWorker", "RetryPolicy", "worker_identity"]
 
@@ -169,6 +170,9 @@ class InboxWorker:
             await self._failed(record, error)
             return
         elapsed = (time.perf_counter() - started) * 1000
+        platform = record.event.context.platform.value
+        INBOX_PROCESSED.labels(platform, "done").inc()
+        INBOX_PROCESSING_SECONDS.labels(platform).observe(elapsed / 1000)
         logger.info(
             "inbox event %s processed: sender=%s attempt=%d elapsed_ms=%.0f",
             record.id,
@@ -182,6 +186,8 @@ class InboxWorker:
         attempts = record.attempts + 1
         delay = self._retry.delay(attempts, error)
         description = f"{type(error).__name__}: {error}"
+        outcome = "parked" if delay is None else "retry"
+        INBOX_PROCESSED.labels(record.event.context.platform.value, outcome).inc()
         if delay is None:
             logger.error(
                 "inbox event %s parked after %d attempt(s): %s",

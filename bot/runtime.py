@@ -1,7 +1,7 @@
-"""What one ``rasa run`` process shares between its channels: the social store and its inbox.
+"""What one ``rasa run`` process shares between its channels: the social store and its tables.
 
 The Facebook, X and workspace channels of a process use one engine (one connection pool) for the
-social store named by ``social_store.url`` in the endpoints file.
+social store named by ``social_store.url`` in the endpoints file, and one output guard.
 """
 
 from __future__ import annotations
@@ -10,15 +10,28 @@ import logging
 import threading
 from pathlib import Path
 
+from bot.consumers import ConsumerFlags
+from bot.guard import OutboundGuard
+from bot.identities import IdentityLinks
+from bot.inbox import Inbox
+from bot.outbound import OutboundLog
 from bot.settings import process_environment
 from bot.store import SocialStore, store_url_from_endpoints
 
-__all__ = ["shared_store"]
+__all__ = [
+    "consumer_flags",
+    "identity_links",
+    "outbound_log",
+    "shared_guard",
+    "shared_inbox",
+    "shared_store",
+]
 
 logger = logging.getLogger(__name__)
 
 _lock = threading.Lock()
 _stores: dict[str, SocialStore] = {}
+_guard = OutboundGuard()
 
 
 def shared_store(endpoints: Path) -> SocialStore:
@@ -37,3 +50,28 @@ def shared_store(endpoints: Path) -> SocialStore:
             logger.info("social store ready (%s)", store.engine.dialect.name)
             _stores[url] = store
         return store
+
+
+def shared_guard() -> OutboundGuard:
+    """The process's output guard (its counters are the process's refusals)."""
+    return _guard
+
+
+def shared_inbox(endpoints: Path) -> Inbox:
+    """The inbox of the process's social store."""
+    return Inbox(shared_store(endpoints))
+
+
+def outbound_log(endpoints: Path) -> OutboundLog:
+    """The outbound log of the process's social store."""
+    return OutboundLog(shared_store(endpoints))
+
+
+def identity_links(endpoints: Path) -> IdentityLinks:
+    """The identity links of the process's social store."""
+    return IdentityLinks(shared_store(endpoints))
+
+
+def consumer_flags(endpoints: Path) -> ConsumerFlags:
+    """The conversation flags of the process's social store."""
+    return ConsumerFlags(shared_store(endpoints))

@@ -12,9 +12,10 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 
-__all__ = ["inbox_events", "metadata"]
+__all__ = ["consumer_flags", "identity_links", "inbox_events", "metadata", "outbound_messages"]
 
 metadata = MetaData(
     naming_convention={
@@ -47,6 +48,64 @@ inbox_events = Table(
     Column("claimed_by", String(64), nullable=True),
     Column("claimed_until", DateTime(timezone=True), nullable=True),
     Column("processed_at", DateTime(timezone=True), nullable=True),
+    # The platform id of the message (mid, comment id, tweet id...): finds a stored event by it,
+    # e.g. the tweet a reply answers. Added by revision 0003.
+    Column("event_id", String(255), nullable=True),
     Index("ix_inbox_events_status_next_attempt_at", "status", "next_attempt_at"),
     Index("ix_inbox_events_sender_id", "sender_id", "id"),
+    Index("ix_inbox_events_event_id", "platform", "account_id", "event_id"),
+)
+
+# Every outbound message or call the brand made or refused to make: what agents see in the
+# transcript, how a Private Reply is known to be sent once per comment, where failures show.
+outbound_messages = Table(
+    "outbound_messages",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("sender_id", String(255), nullable=False),
+    Column("platform", String(16), nullable=False),
+    Column("account_id", String(64), nullable=False),
+    Column("origin", String(16), nullable=False),  # bot, cta, agent
+    Column("visibility", String(16), nullable=False),  # public, private
+    Column("kind", String(32), nullable=False),  # message, private_reply, comment, like, tweet, dm
+    Column("target_id", String(255), nullable=True),  # PSID, comment id, tweet id...
+    Column("text", Text, nullable=True),
+    Column("status", String(16), nullable=False),  # sent, failed, refused
+    Column("platform_message_id", String(255), nullable=True),
+    Column("error_type", String(64), nullable=True),
+    Column("error_code", Integer, nullable=True),
+    Column("error_message", Text, nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index("ix_outbound_messages_sender_id", "sender_id", "id"),
+    Index("ix_outbound_messages_target", "platform", "kind", "target_id"),
+)
+
+# A consumer's public identity (a Facebook commenter's id) linked to their private one (the
+# Messenger PSID), learnt from a Private Reply's answer or an m.me ``ref``.
+identity_links = Table(
+    "identity_links",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("platform", String(16), nullable=False),
+    Column("account_id", String(64), nullable=False),
+    Column("public_user_id", String(255), nullable=False),
+    Column("private_user_id", String(255), nullable=False),
+    Column("via", String(32), nullable=False),  # private_reply, referral
+    Column("origin_event_id", String(255), nullable=True),  # the comment / post / tweet
+    Column("ref", String(2083), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint(
+        "platform", "account_id", "public_user_id", "private_user_id", name="uq_identity_links"
+    ),
+    Index("ix_identity_links_private", "platform", "account_id", "private_user_id"),
+)
+
+# Facts about one conversation that every replica must know (``dms_closed``, ``unreachable``...).
+consumer_flags = Table(
+    "consumer_flags",
+    metadata,
+    Column("sender_id", String(255), primary_key=True),
+    Column("flag", String(64), primary_key=True),
+    Column("value", Text, nullable=True),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
 )

@@ -30,6 +30,15 @@ from bot.errors import InboundError, PayloadTooLarge, SocialCareError
 from bot.events import Skipped, SocialEvent
 from bot.inbox import Inbox, InboxRecord
 from bot.inbox_worker import InboxWorker, RetryPolicy
+from bot.metrics import (
+    DUPLICATE_EVENTS,
+    INBOUND_EVENTS,
+    REFUSED_DELIVERIES,
+    SKIPPED_EVENTS,
+    WEBHOOK_SECONDS,
+    reason_label,
+    since,
+)
 from bot.runtime import shared_store
 
 __all__ = ["Accepted", "SocialInputChannel", "error_response"]
@@ -129,10 +138,14 @@ class SocialInputChannel(InputChannel, abc.ABC):
         for item in items:
             if isinstance(item, Skipped):
                 skipped += 1
+                SKIPPED_EVENTS.labels(self.platform, reason_label(item.reason)).inc()
                 logger.debug("%s: skipped %s: %s", self.platform, item.key or "-", item.reason)
                 continue
             if await asyncio.to_thread(self.inbox.add, item):
                 stored += 1
+                INBOUND_EVENTS.labels(
+                    self.platform, item.context.visibility.value, item.context.source.value
+                ).inc()
                 logger.info(
                     "%s inbound: source=%s visibility=%s stored",
                     self.platform,
@@ -141,6 +154,7 @@ class SocialInputChannel(InputChannel, abc.ABC):
                 )
             else:
                 duplicates += 1
+                DUPLICATE_EVENTS.labels(self.platform).inc()
                 logger.info("%s inbound: duplicate delivery of %s", self.platform, item.dedupe_key)
         if stored and self.worker is not None:
             self.worker.notify()
@@ -207,6 +221,7 @@ class SocialInputChannel(InputChannel, abc.ABC):
             try:
                 accepted = await channel.accept(request.body or b"", request.headers)
             except InboundError as error:
+                REFUSED_DELIVERIES.labels(channel.platform, str(error.status)).inc()
                 logger.warning(
                     "%s delivery refused with %d: %s", channel.platform, error.status, error
                 )
@@ -215,11 +230,13 @@ class SocialInputChannel(InputChannel, abc.ABC):
                 # The store is down: 503 makes the platform deliver again later; nothing is lost.
                 logger.exception("%s delivery could not be stored", channel.platform)
                 return response.json({"error": "temporarily unavailable"}, status=503)
+            elapsed = since(started)
+            WEBHOOK_SECONDS.labels(channel.platform).observe(elapsed)
             logger.info(
                 "%s delivery: %s in %.1f ms",
                 channel.platform,
                 json.dumps(accepted.as_json()),
-                (time.perf_counter() - started) * 1000,
+                elapsed * 1000,
             )
             return response.json(accepted.as_json())
 

@@ -1,0 +1,183 @@
+"""``SocialOutputChannel``: every message the bot sends passes the output guard, then the platform.
+
+Rasa calls ``send_response`` with the rendered response (``utter_action`` names it). Here it
+becomes an ``OutboundMessage`` with its origin (the call to action, or any other automated
+message) and its target (the public thread or the private conversation the consumer wrote in);
+the guard refuses automated messages to public targets and trims what public threads cannot show;
+the platform subclass delivers what is left. Every outcome is written to the outbound log, where
+agents see failures. A platform failure is logged and recorded, not raised: raising would make the
+inbox replay the whole turn and send its earlier messages twice.
+"""
+
+from __future__ import annotations
+
+import abc
+import asyncio
+import logging
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from rasa.core.channels.channel import OutputChannel
+
+from bot.errors import OutboundRefused, PlatformError, StoreError
+from bot.guard import Origin, OutboundGuard, OutboundMessage, Target
+from bot.metrics import CTA_SENT
+from bot.outbound import OutboundLog, OutboundStatus
+from bot.public_thread import CTA_RESPONSE
+
+__all__ = ["SentMessage", "SocialOutputChannel", "outbound_message"]
+
+logger = logging.getLogger(__name__)
+
+_PARTS = ("text", "buttons", "quick_replies", "attachment", "image", "elements", "custom")
+
+
+@dataclass(frozen=True)
+class SentMessage:
+    """One platform call that succeeded.
+
+    Attributes:
+        kind: what was sent (``message``, ``private_reply``, ``comment``, ``tweet``, ``dm``...).
+        target_id: where it went (PSID, comment id, tweet id...).
+        platform_message_id: the id the platform gave it, if any.
+        text: the text as sent.
+    """
+
+    kind: str
+    target_id: str | None
+    platform_message_id: str | None = None
+    text: str | None = None
+
+
+def outbound_message(message: dict[str, Any]) -> OutboundMessage:
+    """Rasa's response dict as an ``OutboundMessage``; unknown keys go to ``extras``."""
+    extras = {
+        key: value
+        for key, value in message.items()
+        if key not in _PARTS and key not in ("utter_action", "recipient_id")
+    }
+    return OutboundMessage(
+        text=str(message.get("text") or ""),
+        buttons=tuple(message.get("buttons") or ()),
+        quick_replies=tuple(message.get("quick_replies") or ()),
+        attachment=message.get("attachment") or None,
+        image=message.get("image") or None,
+        elements=tuple(message.get("elements") or ()),
+        custom=message.get("custom") or None,
+        response_name=message.get("utter_action"),
+        extras=extras,
+    )
+
+
+def _is_empty(message: OutboundMessage) -> bool:
+    return not any(getattr(message, part) for part in _PARTS)
+
+
+class SocialOutputChannel(OutputChannel, abc.ABC):
+    """Applies the guard to every send, delivers through the platform, logs every outcome.
+
+    Args:
+        target: where the conversation's current message was written; None for an unbound
+            channel (Rasa's ``output_channel=latest``), which finds it with ``resolve_target``.
+        guard: the process's output guard.
+        cta_responses: the responses that are the call to action (origin ``cta``).
+        outbound: the outbound log; None records nothing (tests of delivery alone).
+    """
+
+    def __init__(
+        self,
+        *,
+        target: Target | None,
+        guard: OutboundGuard,
+        cta_responses: Collection[str] = (CTA_RESPONSE,),
+        outbound: OutboundLog | None = None,
+    ) -> None:
+        self.target = target
+        self.guard = guard
+        self.cta_responses = frozenset(cta_responses)
+        self.outbound = outbound
+
+    @abc.abstractmethod
+    async def deliver(
+        self, target: Target, origin: Origin, message: OutboundMessage
+    ) -> Sequence[SentMessage]:
+        """Sends ``message`` (already checked by the guard); raises ``PlatformError``."""
+
+    async def resolve_target(self, recipient_id: str) -> Target:
+        """The target of an unbound channel's conversation.
+
+        Raises:
+            OutboundRefused: nothing tells where the conversation is.
+        """
+        raise OutboundRefused(
+            f"no known target for conversation {recipient_id}", origin="bot", target="unknown"
+        )
+
+    def origin_of(self, message: OutboundMessage) -> Origin:
+        """``cta`` for the call to action's responses; every other message is ``bot``."""
+        return Origin.CTA if message.response_name in self.cta_responses else Origin.BOT
+
+    async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
+        """Checks one response with the guard and delivers it (never raises for a refusal)."""
+        outbound = outbound_message(message)
+        if _is_empty(outbound):
+            return
+        origin = self.origin_of(outbound)
+        try:
+            target = self.target or await self.resolve_target(recipient_id)
+        except OutboundRefused as refused:
+            logger.warning("%s: not sent: %s", self.name(), refused)
+            return
+        try:
+            checked = self.guard.check(origin, target, outbound)
+        except OutboundRefused as refused:
+            await self._record(target, origin, outbound, OutboundStatus.REFUSED, error=refused)
+            return
+        try:
+            sent = await self.deliver(target, origin, checked)
+        except PlatformError as error:
+            logger.warning(
+                "%s: %s message to %s not delivered: %s (%s)",
+                target.platform.value,
+                origin.value,
+                target.conversation_id,
+                error,
+                type(error).__name__,
+            )
+            await self._record(target, origin, checked, OutboundStatus.FAILED, error=error)
+            return
+        if sent and origin is Origin.CTA:
+            CTA_SENT.labels(target.platform.value).inc()
+        for item in sent:
+            await self._record(target, origin, checked, OutboundStatus.SENT, sent=item)
+
+    async def _record(
+        self,
+        target: Target,
+        origin: Origin,
+        message: OutboundMessage,
+        status: OutboundStatus,
+        *,
+        sent: SentMessage | None = None,
+        error: PlatformError | OutboundRefused | None = None,
+    ) -> None:
+        if self.outbound is None:
+            return
+        try:
+            await asyncio.to_thread(
+                self.outbound.record,
+                sender_id=target.conversation_id,
+                platform=target.platform.value,
+                account_id=target.account_id,
+                origin=origin.value,
+                visibility=target.visibility.value,
+                kind=sent.kind if sent else "message",
+                target_id=sent.target_id if sent else target.event_id or target.user_id,
+                text=sent.text if sent and sent.text is not None else message.text,
+                status=status,
+                platform_message_id=sent.platform_message_id if sent else None,
+                error=error,
+            )
+        except StoreError:
+            logger.exception("recording an outbound message of %s failed", target.conversation_id)

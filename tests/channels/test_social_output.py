@@ -1,0 +1,135 @@
+"""``SocialOutputChannel``: origin, guard, delivery and the outbound log, with a fake platform."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import pytest
+
+from bot.errors import OutsideMessagingWindow
+from bot.guard import Origin, OutboundGuard, OutboundMessage, Target
+from bot.outbound import OutboundLog, OutboundStatus
+from bot.store import SocialStore
+from channels.social_output import SentMessage, SocialOutputChannel, outbound_message
+from tests.factories import make_context
+
+
+class RecordingOutput(SocialOutputChannel):
+    """Delivers into a list; can be told to fail like the platform would."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.delivered: list[tuple[Origin, OutboundMessage]] = []
+        self.failure: Exception | None = None
+
+    async def deliver(
+        self, target: Target, origin: Origin, message: OutboundMessage
+    ) -> Sequence[SentMessage]:
+        if self.failure is not None:
+            raise self.failure
+        self.delivered.append((origin, message))
+        return [SentMessage("message", target.user_id, "mid-1", message.text)]
+
+
+@pytest.fixture
+def log(store: SocialStore) -> OutboundLog:
+    return OutboundLog(store)
+
+
+def output_for(source: str, log: OutboundLog | None = None) -> RecordingOutput:
+    return RecordingOutput(
+        target=Target.from_context(make_context(source)), guard=OutboundGuard(), outbound=log
+    )
+
+
+async def test_a_private_bot_message_is_delivered_and_logged_as_sent(log: OutboundLog) -> None:
+    output = output_for("messenger", log)
+
+    await output.send_response(
+        "facebook:p:u",
+        {"text": "Hello", "buttons": [{"title": "A"}], "utter_action": "utter_greet"},
+    )
+
+    [(origin, message)] = output.delivered
+    assert origin is Origin.BOT
+    assert (message.text, message.buttons, message.response_name) == (
+        "Hello",
+        ({"title": "A"},),
+        "utter_greet",
+    )
+    [record] = log.for_conversation(output.target.conversation_id)  # type: ignore[union-attr]
+    assert (record.status, record.origin, record.platform_message_id) == (
+        OutboundStatus.SENT,
+        "bot",
+        "mid-1",
+    )
+
+
+async def test_a_bot_message_to_a_public_thread_is_refused_logged_and_not_delivered(
+    log: OutboundLog,
+) -> None:
+    output = output_for("facebook_comment", log)
+
+    await output.send_response("x", {"text": "Your order shipped", "utter_action": "utter_x"})
+
+    assert output.delivered == []
+    assert output.guard.refusals[("facebook", "bot")] == 1
+    [record] = log.failures(output.target.conversation_id)  # type: ignore[union-attr]
+    assert (record.status, record.error_type) == (OutboundStatus.REFUSED, "OutboundRefused")
+
+
+async def test_the_call_to_action_reaches_a_public_thread_as_text_only() -> None:
+    output = output_for("tweet")
+
+    await output.send_response(
+        "x",
+        {
+            "text": "Please DM us",
+            "quick_replies": [{"title": "Yes"}],
+            "utter_action": "utter_public_to_private",
+        },
+    )
+
+    [(origin, message)] = output.delivered
+    assert origin is Origin.CTA
+    assert (message.text, message.quick_replies) == ("Please DM us", ())
+
+
+async def test_a_platform_failure_is_logged_as_failed_not_raised(log: OutboundLog) -> None:
+    output = output_for("messenger", log)
+    output.failure = OutsideMessagingWindow(
+        "window closed", platform="facebook", code=10, subcode=2018278
+    )
+
+    await output.send_response("x", {"text": "Late answer"})
+
+    [record] = log.failures(output.target.conversation_id)  # type: ignore[union-attr]
+    assert (record.status, record.error_type, record.text) == (
+        OutboundStatus.FAILED,
+        "OutsideMessagingWindow",
+        "Late answer",
+    )
+
+
+async def test_an_unbound_channel_without_a_known_target_sends_nothing() -> None:
+    output = RecordingOutput(target=None, guard=OutboundGuard())
+
+    await output.send_response("facebook:p:u", {"text": "Hello"})
+
+    assert output.delivered == []
+
+
+async def test_empty_responses_are_not_sent() -> None:
+    output = output_for("messenger")
+
+    await output.send_response("x", {"utter_action": "utter_nothing"})
+
+    assert output.delivered == []
+
+
+def test_unknown_response_keys_are_kept_as_extras() -> None:
+    message = outbound_message({"text": "Hi", "utter_action": "utter_hi", "template_name": "x"})
+
+    assert message.extras == {"template_name": "x"}
+    assert message.response_name == "utter_hi"
