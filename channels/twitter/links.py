@@ -20,7 +20,9 @@ __all__ = [
     "MAX_DM_LENGTH",
     "MAX_TWEET_LENGTH",
     "URL_LENGTH",
+    "addressed_to",
     "dm_link",
+    "replace_dm_links",
     "tweet_length",
 ]
 
@@ -31,6 +33,7 @@ MAX_DM_LENGTH = 10_000
 URL_LENGTH = 23
 
 # Code point ranges weighing 1 (twitter-text v3); everything else weighs 2.
+_HANDLE_CHAR = re.compile(r"[A-Za-z0-9_]")
 _LIGHT_RANGES = ((0, 4351), (8192, 8205), (8208, 8223), (8242, 8247))
 
 _TLDS = (
@@ -57,6 +60,24 @@ def dm_link(recipient_id: str, text: str | None = None) -> str:
     if text:
         query["text"] = text
     return f"{DM_COMPOSE_URL}?{urlencode(query)}"
+
+
+def replace_dm_links(text: str, replacement: str) -> str:
+    """``text`` with every DM deep link replaced (the consumer's DMs are closed)."""
+    return DM_LINK.sub(lambda _match: replacement, text)
+
+
+def addressed_to(text: str, handle: str | None) -> str:
+    """``text`` starting with ``@handle`` (added unless it starts with it already)."""
+    if not handle:
+        return text
+    mention = f"@{handle}"
+    stripped = text.lstrip()
+    if stripped.lower().startswith(mention.lower()) and not _HANDLE_CHAR.match(
+        stripped[len(mention) : len(mention) + 1]
+    ):
+        return stripped
+    return f"{mention} {stripped}"
 
 
 def _weight(character: str) -> int:

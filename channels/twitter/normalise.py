@@ -59,7 +59,7 @@ _OTHER_AAA_KINDS = {
 }
 
 
-def _nothing_known(_account_id: str, _tweet_id: str) -> str | None:
+def _nothing_known(_account_id: str, _user_id: str, _tweet_id: str) -> str | None:
     return None
 
 
@@ -72,11 +72,12 @@ class Known:
     """What the social store knows that a delivery does not say.
 
     Attributes:
-        thread_of: ``(account id, tweet id)`` → the thread of that tweet, when it was seen before.
+        thread_of: ``(account id, author's user id, tweet id)`` → the thread of the tweet the
+            author replies to, when it was seen before.
         options_for: Rasa sender id → the numbered options offered in the last DM to it.
     """
 
-    thread_of: Callable[[str, str], str | None] = _nothing_known
+    thread_of: Callable[[str, str, str], str | None] = _nothing_known
     options_for: Callable[[str], Sequence[NumberedOption]] = _no_options
 
 
@@ -297,7 +298,9 @@ def _public_event(
         return Skipped("a retweet is not a message", key)
     thread_id = post.conversation_id
     if thread_id is None and post.parent_id is not None:
-        thread_id = threads.get(post.parent_id) or known.thread_of(account_id, post.parent_id)
+        thread_id = threads.get(post.parent_id) or known.thread_of(
+            account_id, post.author.id, post.parent_id
+        )
     thread_id = thread_id or post.parent_id or post.id
     threads[post.id] = thread_id
     written = html.unescape(post.text)

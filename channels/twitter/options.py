@@ -13,7 +13,17 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["NumberedOption", "chosen_option", "dump_options", "load_options", "render_options"]
+__all__ = [
+    "OFFERED_OPTIONS",
+    "NumberedOption",
+    "chosen_option",
+    "dump_options",
+    "load_options",
+    "render_options",
+]
+
+# The conversation flag (``bot.consumers.ConsumerFlags``) holding the options offered last.
+OFFERED_OPTIONS = "x_dm_options"
 
 _NUMBERED_ANSWER = re.compile(r"^[#(]?\s*(\d{1,2})\s*[.):]?\s*(.*)$", re.DOTALL)
 _EDGE_PUNCTUATION = " \t\n.!?,;:\"'()[]"

@@ -8,7 +8,10 @@ import pytest
 from rasa.core.channels.channel import UserMessage
 from sanic import Sanic
 
+from bot.consumers import ConsumerFlags
+from bot.guard import OutboundGuard
 from bot.inbox import Inbox
+from bot.outbound import OutboundLog
 from bot.store import SocialStore
 from channels.twitter import TwitterInput
 from channels.twitter.verify import OAUTH2_SIGNATURE_HEADER, SIGNATURE_HEADER, sign
@@ -41,8 +44,14 @@ def inbox(store: SocialStore) -> Inbox:
 
 
 @pytest.fixture
-def channel(inbox: Inbox) -> TwitterInput:
-    return TwitterInput(config(oauth2_client_secret=OAUTH2_SECRET), inbox=inbox)
+def channel(inbox: Inbox, store: SocialStore) -> TwitterInput:
+    return TwitterInput(
+        config(oauth2_client_secret=OAUTH2_SECRET),
+        inbox=inbox,
+        flags=ConsumerFlags(store),
+        outbound=OutboundLog(store),
+        guard=OutboundGuard(),
+    )
 
 
 @pytest.fixture

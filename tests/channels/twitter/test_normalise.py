@@ -349,10 +349,10 @@ def test_a_quote_keeps_the_quoted_tweet_in_the_metadata() -> None:
 
 
 def test_a_reply_to_a_stored_tweet_joins_that_tweets_thread() -> None:
-    asked: list[tuple[str, str]] = []
+    asked: list[tuple[str, str, str]] = []
 
-    def thread_of(account_id: str, tweet_id: str) -> str | None:
-        asked.append((account_id, tweet_id))
+    def thread_of(account_id: str, user_id: str, tweet_id: str) -> str | None:
+        asked.append((account_id, user_id, tweet_id))
         return ROOT_ID
 
     [event] = normalise(
@@ -361,7 +361,7 @@ def test_a_reply_to_a_stored_tweet_joins_that_tweets_thread() -> None:
 
     assert isinstance(event, SocialEvent)
     assert (event.context.thread_id, event.context.parent_id) == (ROOT_ID, PARENT_ID)
-    assert asked == [(BRAND["id"], PARENT_ID)]
+    assert asked == [(BRAND["id"], PAT["id"], PARENT_ID)]
 
 
 OPTIONS = (
