@@ -19,7 +19,7 @@ from rasa_sdk.types import DomainDict
 
 from bot.context import Platform, SocialContext
 from bot.errors import InvalidSocialContext
-from channels.twitter.links import dm_link
+from channels.twitter.links import dm_link, dm_prefill
 
 __all__ = ["ActionPublicToPrivate", "first_name", "messenger_link", "thread_reference", "x_dm_link"]
 
@@ -41,7 +41,7 @@ def messenger_link(context: SocialContext, username: str | None = None) -> str:
 
 def x_dm_link(context: SocialContext) -> str:
     """The X DM deep link to the brand account, with a prefilled text naming the tweet."""
-    return dm_link(context.account_id, f"Hi! About my tweet (ref {thread_reference(context)}): ")
+    return dm_link(context.account_id, dm_prefill(thread_reference(context)))
 
 
 def first_name(context: SocialContext) -> str:

@@ -22,17 +22,20 @@ __all__ = [
     "URL_LENGTH",
     "addressed_to",
     "dm_link",
+    "dm_prefill",
     "replace_dm_links",
+    "take_reference",
     "tweet_length",
 ]
 
 DM_COMPOSE_URL = "https://x.com/messages/compose"
-DM_LINK = re.compile(r"https://(?:x|twitter)\.com/messages/compose\?\S+")
+DM_LINK = re.compile(r"https://(?:x|twitter)\.com/messages/compose\?\S*[^\s.,;:!?)\]'\"]")
 MAX_TWEET_LENGTH = 280
 MAX_DM_LENGTH = 10_000
 URL_LENGTH = 23
 
 # Code point ranges weighing 1 (twitter-text v3); everything else weighs 2.
+_REFERENCE = re.compile(r"\s*\(ref ([A-Za-z0-9_=-]{1,255})\)")
 _HANDLE_CHAR = re.compile(r"[A-Za-z0-9_]")
 _LIGHT_RANGES = ((0, 4351), (8192, 8205), (8208, 8223), (8242, 8247))
 
@@ -60,6 +63,22 @@ def dm_link(recipient_id: str, text: str | None = None) -> str:
     if text:
         query["text"] = text
     return f"{DM_COMPOSE_URL}?{urlencode(query)}"
+
+
+def dm_prefill(reference: str) -> str:
+    """The DM text a call to action's link prefills, carrying the public thread's ``reference``.
+
+    ``take_reference`` finds the reference again in the consumer's first DM.
+    """
+    return f"Hi! About my tweet (ref {reference}): "
+
+
+def take_reference(text: str) -> tuple[str, str | None]:
+    """The DM text without the ``(ref ...)`` a prefilled link left in it, and that reference."""
+    match = _REFERENCE.search(text)
+    if match is None:
+        return text, None
+    return (text[: match.start()] + text[match.end() :]).strip(), match.group(1)
 
 
 def replace_dm_links(text: str, replacement: str) -> str:

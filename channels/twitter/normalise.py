@@ -26,6 +26,7 @@ from bot.errors import MalformedPayload
 from bot.events import Skipped, SocialEvent, conversation_id
 from bot.inbound_text import neutralise_commands
 from channels.twitter.config import TwitterAccount, TwitterConfig
+from channels.twitter.links import take_reference
 from channels.twitter.options import NumberedOption, chosen_option
 from channels.twitter.wire_aaa import AaaDelivery, DirectMessageEvent, Tweet
 from channels.twitter.wire_xaa import DM_RECEIVED, POST_EVENT_TYPES, DmEvent, Post, XaaDelivery
@@ -341,17 +342,18 @@ def _private_event(
     if config.account(dm.author.id) is not None:
         return Skipped("echo of our own DM", key)
     written = html.unescape(dm.text)
+    typed, referral = take_reference(written)  # the first DM after a call to action's link
     extra: dict[str, Any] = {**dm.extra, "text_as_written": written}
     if dm.quick_reply is not None:
         text = dm.quick_reply  # offered by the bot: not consumer-typed, not neutralised
         extra["quick_reply"] = dm.quick_reply
     elif option := chosen_option(
-        written, known.options_for(conversation_id(PLATFORM, account_id, dm.author.id))
+        typed, known.options_for(conversation_id(PLATFORM, account_id, dm.author.id))
     ):
         text = option.payload  # the number or title of an option the bot offered
         extra["option"] = {"number": option.number, "title": option.title}
     else:
-        text = neutralise_commands(written)
+        text = neutralise_commands(typed)
     return SocialEvent(
         context=SocialContext(
             platform=Platform.TWITTER,
@@ -361,6 +363,7 @@ def _private_event(
             event_id=dm.id,
             thread_id=dm.author.id,
             author=dm.author,
+            referral=referral,
         ),
         text=text,
         dedupe_key=key,

@@ -8,6 +8,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.public_to_private import ActionPublicToPrivate
+from channels.twitter.links import take_reference
 from tests.factories import PAGE_ID, X_ACCOUNT_ID, context_dict
 
 
@@ -45,7 +46,7 @@ def test_an_x_user_is_invited_to_a_dm_with_the_brand_and_a_prefilled_reference()
     assert slots["cta_name"] == "@pat_example"
     assert f"{link.netloc}{link.path}" == "x.com/messages/compose"
     assert query["recipient_id"] == [X_ACCOUNT_ID]
-    assert "ref pub-1874000000000000001" in query["text"][0]
+    assert take_reference(query["text"][0])[1] == "pub-1874000000000000001"
 
 
 @pytest.mark.parametrize(

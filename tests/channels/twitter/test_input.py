@@ -13,7 +13,7 @@ from bot.guard import OutboundGuard
 from bot.inbox import Inbox
 from bot.outbound import OutboundLog
 from bot.store import SocialStore
-from channels.twitter import TwitterInput
+from channels.twitter import TwitterInput, TwitterOutput
 from channels.twitter.verify import OAUTH2_SIGNATURE_HEADER, SIGNATURE_HEADER, sign
 from tests.channels.twitter.builders import (
     BRAND,
@@ -190,3 +190,44 @@ async def test_a_mention_then_a_dm_continue_one_conversation(app: Sanic, inbox: 
     assert private is not None
     assert public.sender_id == private.sender_id
     assert private.event.text == "my order is BC-104233"
+
+
+async def test_the_worker_hands_a_stored_tweet_to_rasa_answered_under_that_tweet(
+    channel: TwitterInput,
+) -> None:
+    body = encode(reference("aaa-mention"))
+    await channel.accept(body, signed(body))
+    received: list[UserMessage] = []
+
+    async def on_new_message(message: UserMessage) -> None:
+        received.append(message)
+
+    assert await channel.make_worker(on_new_message).run_once() == 1
+
+    [message] = received
+    assert (message.text, message.sender_id, message.input_channel) == (
+        "my order #1234 never arrived",
+        f"twitter:{BRAND['id']}:{PAT['id']}",
+        "twitter",
+    )
+    assert message.metadata["social"]["source"] == "tweet"
+    assert message.metadata["text_as_written"] == "@BrandCo my order #1234 never arrived"
+    assert isinstance(message.output_channel, TwitterOutput)
+    target = message.output_channel.target
+    assert target is not None
+    assert (target.visibility.value, target.event_id, target.author_handle) == (
+        "public",
+        TWEET_ID,
+        "pat_example",
+    )
+
+
+async def test_the_x_api_client_is_closed_when_the_server_stops(
+    app: Sanic, channel: TwitterInput
+) -> None:
+    http = channel.client.http
+
+    _, health = await app.asgi_client.get("/webhooks/twitter/")
+
+    assert health.status == 200
+    assert http.is_closed

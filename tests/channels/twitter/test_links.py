@@ -6,7 +6,15 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from channels.twitter.links import MAX_TWEET_LENGTH, dm_link, tweet_length
+from channels.twitter.links import (
+    MAX_TWEET_LENGTH,
+    addressed_to,
+    dm_link,
+    dm_prefill,
+    replace_dm_links,
+    take_reference,
+    tweet_length,
+)
 
 
 def test_the_dm_link_opens_a_dm_with_the_brand_and_a_prefilled_text() -> None:
@@ -54,3 +62,44 @@ def test_tweet_length_weighs_characters_and_counts_every_url_as_23(text: str, le
 def test_a_280_character_text_fits_and_one_more_does_not() -> None:
     assert tweet_length("x" * MAX_TWEET_LENGTH) == MAX_TWEET_LENGTH
     assert tweet_length("x" * 258 + "https://example.com/" + "y" * 50) == MAX_TWEET_LENGTH + 1
+
+
+@pytest.mark.parametrize(
+    ("typed", "text", "reference"),
+    [
+        (dm_prefill("pub-1874") + "where is it?", "Hi! About my tweet: where is it?", "pub-1874"),
+        (dm_prefill("pub-1874"), "Hi! About my tweet:", "pub-1874"),
+        ("where is it? (ref me)", "where is it?", "me"),
+        ("where is it?", "where is it?", None),
+        ("(ref has spaces)", "(ref has spaces)", None),
+    ],
+)
+def test_the_reference_a_prefilled_dm_carries_is_taken_out_of_the_text(
+    typed: str, text: str, reference: str | None
+) -> None:
+    assert take_reference(typed) == (text, reference)
+
+
+def test_a_call_to_action_text_gets_the_alternative_instead_of_the_dm_link() -> None:
+    text = f"Hi @pat_example, DM us: {LINK} or {dm_link('1')}."
+
+    assert replace_dm_links(text, "call 0800 123") == (
+        "Hi @pat_example, DM us: call 0800 123 or call 0800 123."
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "handle", "addressed"),
+    [
+        ("Sorry about that!", "pat_example", "@pat_example Sorry about that!"),
+        ("@pat_example sorry", "pat_example", "@pat_example sorry"),
+        ("  @PAT_EXAMPLE sorry", "pat_example", "@PAT_EXAMPLE sorry"),
+        ("@pat_example2 hi", "pat_example", "@pat_example @pat_example2 hi"),
+        ("Hi @pat_example!", "pat_example", "@pat_example Hi @pat_example!"),
+        ("Sorry!", None, "Sorry!"),
+    ],
+)
+def test_a_public_reply_starts_with_the_consumers_handle(
+    text: str, handle: str | None, addressed: str
+) -> None:
+    assert addressed_to(text, handle) == addressed

@@ -443,3 +443,14 @@ def test_only_the_brands_leading_mentions_are_stripped(
         stripped,
         handles,
     )
+
+
+def test_a_dm_prefilled_by_the_call_to_action_carries_the_public_thread_as_referral() -> None:
+    written = "Hi! About my tweet (ref pub-1874000000000000001): it's order BC-104233"
+
+    [event] = normalise(xaa("dm.received", xaa_dm(written)))
+
+    assert isinstance(event, SocialEvent)
+    assert event.context.referral == "pub-1874000000000000001"
+    assert event.text == "Hi! About my tweet: it's order BC-104233"
+    assert event.extra["text_as_written"] == written
