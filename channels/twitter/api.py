@@ -94,9 +94,12 @@ class XProblem(_Wire):
 
     @property
     def reason(self) -> str:
-        """X's words: the detail, else the first error's message, else the title."""
+        """X's words: the detail (else the title), and the first error's message if it adds."""
+        summary = self.detail or self.title or ""
         first = next((item.message or item.detail for item in self.errors), None)
-        return self.detail or first or self.title or ""
+        if not first or first == summary:
+            return summary
+        return f"{summary} ({first})" if summary else first
 
 
 class _TweetCreated(_Wire):
