@@ -26,7 +26,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import httpx
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import Field, ValidationError
 
 from bot.errors import (
     AuthenticationFailed,
@@ -39,6 +39,7 @@ from bot.errors import (
     TransientPlatformError,
 )
 from channels.platform_client import PlatformClient
+from channels.twitter.wire import WireModel
 
 __all__ = [
     "DEFAULT_RETRY_AFTER",
@@ -58,19 +59,14 @@ _DUPLICATE_WORDS = ("duplicate content", "is a duplicate")
 _NOT_SUMMONED_WORDS = ("not been mentioned", "otherwise engaged")
 
 
-class _Wire(BaseModel):
-    class Config:
-        extra = "ignore"
-
-
-class XErrorItem(_Wire):
+class XErrorItem(WireModel):
     code: int | None = None
     message: str | None = None
     title: str | None = None
     detail: str | None = None
 
 
-class XProblem(_Wire):
+class XProblem(WireModel):
     """An X error body: v2 problem+json, or the older ``errors`` list."""
 
     title: str | None = None
@@ -102,16 +98,16 @@ class XProblem(_Wire):
         return f"{summary} ({first})" if summary else first
 
 
-class _TweetCreated(_Wire):
+class _TweetCreated(WireModel):
     id: str | None = None
 
 
-class _DmSent(_Wire):
+class _DmSent(WireModel):
     dm_event_id: str | None = None
     dm_conversation_id: str | None = None
 
 
-class _Created(_Wire):
+class _Created(WireModel):
     data: dict[str, Any] = Field(default_factory=dict)
 
 

@@ -29,7 +29,14 @@ from channels.twitter.config import TwitterAccount, TwitterConfig
 from channels.twitter.links import take_reference
 from channels.twitter.options import NumberedOption, chosen_option
 from channels.twitter.wire_aaa import AaaDelivery, DirectMessageEvent, Tweet
-from channels.twitter.wire_xaa import DM_RECEIVED, POST_EVENT_TYPES, DmEvent, Post, XaaDelivery
+from channels.twitter.wire_xaa import (
+    DM_RECEIVED,
+    POST_EVENT_TYPES,
+    DmEvent,
+    Post,
+    XaaDelivery,
+    XaaEvent,
+)
 
 __all__ = [
     "Known",
@@ -226,48 +233,49 @@ def _aaa_items(raw: dict[str, Any]) -> tuple[str, list[_Item]]:
 # --- X Activity API --------------------------------------------------------------------------
 
 
+def _xaa_author(event: XaaEvent, user_id: str) -> Author:
+    user = event.user(user_id)
+    return Author(
+        id=user_id, name=user.name if user else None, handle=user.username if user else None
+    )
+
+
+def _xaa_post(event: XaaEvent) -> _Item:
+    post = _parse(Post, event.payload, f"a post in a {event.event_type} event")
+    return PublicPost(
+        id=post.id,
+        author=_xaa_author(event, post.author_id),
+        text=post.full_text,
+        mentions=tuple((mention.id, mention.username) for mention in post.entities.mentions),
+        occurred_at=post.created_at,
+        parent_id=post.referenced("replied_to"),
+        conversation_id=post.conversation_id,
+        quoted_id=post.referenced("quoted"),
+        retweet=post.referenced("retweeted") is not None,
+    )
+
+
+def _xaa_dm(event: XaaEvent) -> _Item:
+    dm = _parse(DmEvent, event.payload, f"a DM event in a {event.event_type} event")
+    if dm.event_type != "MessageCreate":
+        return Skipped(f"DM event of type {dm.event_type!r} is not a message", dm.id)
+    return PrivateMessage(
+        id=dm.id,
+        author=_xaa_author(event, dm.sender_id),
+        text=dm.text,
+        occurred_at=dm.created_at,
+    )
+
+
 def _xaa_items(raw: dict[str, Any]) -> tuple[str, list[_Item]]:
     event = _parse(XaaDelivery, raw, "an X Activity envelope").data
-    account_id = event.filter.user_id
-    kind = event.event_type
-    if kind in POST_EVENT_TYPES:
-        post = _parse(Post, event.payload, f"a post in a {kind} event")
-        user = event.user(post.author_id)
-        item: _Item = PublicPost(
-            id=post.id,
-            author=Author(
-                id=post.author_id,
-                name=user.name if user else None,
-                handle=user.username if user else None,
-            ),
-            text=post.full_text,
-            mentions=tuple((mention.id, mention.username) for mention in post.entities.mentions),
-            occurred_at=post.created_at,
-            parent_id=post.referenced("replied_to"),
-            conversation_id=post.conversation_id,
-            quoted_id=post.referenced("quoted"),
-            retweet=post.referenced("retweeted") is not None,
-        )
-    elif kind == DM_RECEIVED:
-        dm = _parse(DmEvent, event.payload, f"a DM event in a {kind} event")
-        user = event.user(dm.sender_id)
-        item = (
-            PrivateMessage(
-                id=dm.id,
-                author=Author(
-                    id=dm.sender_id,
-                    name=user.name if user else None,
-                    handle=user.username if user else None,
-                ),
-                text=dm.text,
-                occurred_at=dm.created_at,
-            )
-            if dm.event_type == "MessageCreate"
-            else Skipped(f"DM event of type {dm.event_type!r} is not a message", dm.id)
-        )
+    if event.event_type in POST_EVENT_TYPES:
+        item = _xaa_post(event)
+    elif event.event_type == DM_RECEIVED:
+        item = _xaa_dm(event)
     else:
-        item = Skipped(f"event type {kind!r} is not handled", event.event_uuid)
-    return account_id, [item]
+        item = Skipped(f"event type {event.event_type!r} is not handled", event.event_uuid)
+    return event.filter.user_id, [item]
 
 
 # --- the rules, the same for both formats ----------------------------------------------------

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import Field
+
+from channels.twitter.wire import WireModel
 
 __all__ = [
     "AaaDelivery",
@@ -27,13 +29,7 @@ __all__ = [
 ]
 
 
-class _Wire(BaseModel):
-    class Config:
-        extra = "ignore"
-        allow_mutation = False
-
-
-class TweetUser(_Wire):
+class TweetUser(WireModel):
     """The author of a tweet."""
 
     id_str: str = Field(..., min_length=1)
@@ -42,7 +38,7 @@ class TweetUser(_Wire):
     profile_image_url_https: str | None = None
 
 
-class UserMention(_Wire):
+class UserMention(WireModel):
     """An @mention in a tweet's text."""
 
     id_str: str
@@ -50,18 +46,18 @@ class UserMention(_Wire):
     indices: tuple[int, int] | None = None
 
 
-class TweetEntities(_Wire):
+class TweetEntities(WireModel):
     user_mentions: list[UserMention] = Field(default_factory=list)
 
 
-class ExtendedTweet(_Wire):
+class ExtendedTweet(WireModel):
     """The full text of a tweet longer than 140 characters."""
 
     full_text: str
     entities: TweetEntities | None = None
 
 
-class Tweet(_Wire):
+class Tweet(WireModel):
     """A v1.1 tweet (``tweet_create_events`` item)."""
 
     id_str: str = Field(..., min_length=1)
@@ -94,31 +90,31 @@ class Tweet(_Wire):
         return self.entities.user_mentions
 
 
-class DmQuickReplyResponse(_Wire):
+class DmQuickReplyResponse(WireModel):
     """The option a consumer picked from a v1.1 quick reply."""
 
     type: str = "options"
     metadata: str | None = None
 
 
-class DmMessageData(_Wire):
+class DmMessageData(WireModel):
     text: str = ""
     quick_reply_response: DmQuickReplyResponse | None = None
     attachment: dict[str, Any] | None = None
 
 
-class DmTarget(_Wire):
+class DmTarget(WireModel):
     recipient_id: str
 
 
-class DmMessageCreate(_Wire):
+class DmMessageCreate(WireModel):
     target: DmTarget
     sender_id: str = Field(..., min_length=1)
     source_app_id: str | None = None
     message_data: DmMessageData
 
 
-class DirectMessageEvent(_Wire):
+class DirectMessageEvent(WireModel):
     """A ``direct_message_events`` item."""
 
     type: str
@@ -127,7 +123,7 @@ class DirectMessageEvent(_Wire):
     message_create: DmMessageCreate | None = None
 
 
-class UserProfile(_Wire):
+class UserProfile(WireModel):
     """A profile of the ``users`` map that comes with DM events."""
 
     id: str
@@ -136,7 +132,7 @@ class UserProfile(_Wire):
     profile_image_url_https: str | None = None
 
 
-class AaaDelivery(_Wire):
+class AaaDelivery(WireModel):
     """One Account Activity delivery: the subscribed account and its events."""
 
     for_user_id: str = Field(..., min_length=1)

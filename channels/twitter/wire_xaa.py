@@ -10,7 +10,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import Field
+
+from channels.twitter.wire import WireModel
 
 __all__ = [
     "DM_RECEIVED",
@@ -32,13 +34,7 @@ POST_EVENT_TYPES = frozenset({"post.mention.create", "post.reply.create"})
 DM_RECEIVED = "dm.received"
 
 
-class _Wire(BaseModel):
-    class Config:
-        extra = "ignore"
-        allow_mutation = False
-
-
-class Mention(_Wire):
+class Mention(WireModel):
     """An @mention in a post's text."""
 
     username: str
@@ -47,22 +43,22 @@ class Mention(_Wire):
     end: int | None = None
 
 
-class PostEntities(_Wire):
+class PostEntities(WireModel):
     mentions: list[Mention] = Field(default_factory=list)
 
 
-class ReferencedTweet(_Wire):
+class ReferencedTweet(WireModel):
     type: str  # "replied_to" | "quoted" | "retweeted"
     id: str
 
 
-class NoteTweet(_Wire):
+class NoteTweet(WireModel):
     """The full text of a long post."""
 
     text: str
 
 
-class Post(_Wire):
+class Post(WireModel):
     """A v2 Post: the payload of ``post.mention.create`` and ``post.reply.create``."""
 
     id: str = Field(..., min_length=1)
@@ -85,7 +81,7 @@ class Post(_Wire):
         return next((ref.id for ref in self.referenced_tweets if ref.type == kind), None)
 
 
-class DmEvent(_Wire):
+class DmEvent(WireModel):
     """A v2 DM event: the payload of ``dm.received``."""
 
     id: str = Field(..., min_length=1)
@@ -96,22 +92,22 @@ class DmEvent(_Wire):
     created_at: datetime
 
 
-class XaaUser(_Wire):
+class XaaUser(WireModel):
     id: str
     name: str | None = None
     username: str | None = None
     profile_image_url: str | None = None
 
 
-class Includes(_Wire):
+class Includes(WireModel):
     users: list[XaaUser] = Field(default_factory=list)
 
 
-class XaaFilter(_Wire):
+class XaaFilter(WireModel):
     user_id: str = Field(..., min_length=1)
 
 
-class XaaEvent(_Wire):
+class XaaEvent(WireModel):
     """The event of one envelope; ``payload`` is parsed once its type is known."""
 
     event_type: str = Field(..., min_length=1)
@@ -126,7 +122,7 @@ class XaaEvent(_Wire):
         return next((user for user in self.includes.users if user.id == user_id), None)
 
 
-class XaaDelivery(_Wire):
+class XaaDelivery(WireModel):
     """One X Activity API delivery."""
 
     data: XaaEvent

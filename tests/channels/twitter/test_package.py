@@ -9,6 +9,7 @@ import pytest
 import channels.twitter
 
 MODULES = [
+    "wire",
     "api",
     "config",
     "input",
