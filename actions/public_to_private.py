@@ -2,13 +2,16 @@
 
 ``PublicThreadPolicy`` runs it after a public message, then ``utter_public_to_private``, the
 response bot designers word in domain.yml with ``{cta_name}`` and ``{cta_link}``. The link opens
-a private conversation with the brand and carries a reference to the public thread, so the
-private conversation starts knowing where it came from.
+a private conversation with the brand and carries a reference to the public thread; the public
+message, and what the bot understood of it, is kept under that reference (``bot.origins``), so
+the private conversation starts knowing where it came from.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -18,19 +21,16 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from bot.context import Platform, SocialContext
-from bot.errors import InvalidSocialContext
+from bot.errors import InvalidSocialContext, StoreError
+from bot.origins import PublicOrigin, PublicOrigins, thread_reference
+from bot.runtime import public_origins
 from channels.twitter.links import dm_link, dm_prefill
 
-__all__ = ["ActionPublicToPrivate", "first_name", "messenger_link", "thread_reference", "x_dm_link"]
+__all__ = ["ActionPublicToPrivate", "first_name", "messenger_link", "origin_of", "x_dm_link"]
 
 logger = logging.getLogger(__name__)
 
 MESSENGER_BASE = "https://m.me"
-
-
-def thread_reference(context: SocialContext) -> str:
-    """A reference to the public message, short and safe in an m.me ``ref`` (``[A-Za-z0-9_=-]``)."""
-    return f"pub-{context.event_id}".replace(":", "-")
 
 
 def messenger_link(context: SocialContext, username: str | None = None) -> str:
@@ -53,13 +53,43 @@ def first_name(context: SocialContext) -> str:
     return "there"
 
 
+def origin_of(tracker: Tracker, context: SocialContext) -> PublicOrigin:
+    """The public message of ``tracker`` and what the bot understood of it."""
+    latest: dict[str, Any] = tracker.latest_message or {}
+    intent = latest.get("intent") or {}
+    return PublicOrigin.of(
+        context,
+        str(latest.get("text") or ""),
+        intent=intent.get("name"),
+        confidence=intent.get("confidence"),
+        entities=[
+            {"entity": entity.get("entity"), "value": entity.get("value")}
+            for entity in latest.get("entities") or []
+        ],
+    )
+
+
 class ActionPublicToPrivate(Action):
-    """Sets ``cta_name`` and ``cta_link`` from the latest message's social context."""
+    """Sets ``cta_name`` and ``cta_link`` and keeps the public message under the link's ``ref``.
+
+    Args:
+        origins: where public origins are kept (default: the social store of endpoints.yml).
+    """
+
+    def __init__(self, origins: PublicOrigins | None = None) -> None:
+        self._origins = origins
 
     def name(self) -> str:
         return "action_public_to_private"
 
-    def run(
+    @property
+    def origins(self) -> PublicOrigins:
+        """The store of public origins (opened on first use)."""
+        if self._origins is None:
+            self._origins = public_origins(Path("endpoints.yml"))
+        return self._origins
+
+    async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         """The slots the invitation needs; nothing when the message has no social context."""
@@ -72,6 +102,11 @@ class ActionPublicToPrivate(Action):
         if context is None:
             logger.warning("no call to action: the latest message has no social context")
             return []
+        try:
+            await asyncio.to_thread(self.origins.record, origin_of(tracker, context))
+        except StoreError:
+            # The invitation matters more than its context: send it, and say what is missing.
+            logger.exception("the public origin of %s was not kept", tracker.sender_id)
         if context.platform is Platform.TWITTER:
             link = x_dm_link(context)
         else:

@@ -14,6 +14,7 @@ from bot.consumers import ConsumerFlags
 from bot.guard import OutboundGuard
 from bot.identities import IdentityLinks
 from bot.inbox import Inbox
+from bot.origins import PublicOrigins
 from bot.outbound import OutboundLog
 from bot.settings import process_environment
 from bot.store import SocialStore, store_url_from_endpoints
@@ -22,6 +23,7 @@ __all__ = [
     "consumer_flags",
     "identity_links",
     "outbound_log",
+    "public_origins",
     "shared_guard",
     "shared_inbox",
     "shared_store",
@@ -75,3 +77,8 @@ def identity_links(endpoints: Path) -> IdentityLinks:
 def consumer_flags(endpoints: Path) -> ConsumerFlags:
     """The conversation flags of the process's social store."""
     return ConsumerFlags(shared_store(endpoints))
+
+
+def public_origins(endpoints: Path) -> PublicOrigins:
+    """The public origins of calls to action, in the process's social store."""
+    return PublicOrigins(shared_store(endpoints))

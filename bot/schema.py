@@ -6,6 +6,7 @@ from sqlalchemy import (
     JSON,
     Column,
     DateTime,
+    Float,
     Index,
     Integer,
     MetaData,
@@ -15,7 +16,14 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-__all__ = ["consumer_flags", "identity_links", "inbox_events", "metadata", "outbound_messages"]
+__all__ = [
+    "consumer_flags",
+    "identity_links",
+    "inbox_events",
+    "metadata",
+    "outbound_messages",
+    "public_origins",
+]
 
 metadata = MetaData(
     naming_convention={
@@ -108,4 +116,27 @@ consumer_flags = Table(
     Column("flag", String(64), primary_key=True),
     Column("value", Text, nullable=True),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+# A public message answered with the call to action, kept under the reference its link carries
+# (``pub-<event id>``), so the private conversation that follows knows where it came from: the
+# post or tweet, the consumer's public text and what the bot understood of it.
+public_origins = Table(
+    "public_origins",
+    metadata,
+    Column("ref", String(255), primary_key=True),
+    Column("platform", String(16), nullable=False),
+    Column("account_id", String(64), nullable=False),
+    Column("author_id", String(255), nullable=False),
+    Column("public_sender_id", String(255), nullable=False),
+    Column("source", String(32), nullable=False),
+    Column("event_id", String(255), nullable=False),
+    Column("thread_id", String(255), nullable=False),
+    Column("parent_id", String(255), nullable=True),
+    Column("text", Text, nullable=False),
+    Column("intent", String(128), nullable=True),
+    Column("confidence", Float, nullable=True),
+    Column("entities", JSON, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index("ix_public_origins_author", "platform", "account_id", "author_id"),
 )

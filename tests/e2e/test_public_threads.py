@@ -53,3 +53,41 @@ def test_a_public_message_during_a_form_interrupts_nothing_and_says_only_the_inv
     assert public[0].startswith("Hi @pat_example, we'd like to help with this.")
     assert "https://x.com/messages/compose?recipient_id=2244994945" in public[0]
     assert answered[0].startswith("Good news: order BC-104233")
+
+
+def test_a_commenter_arriving_in_private_is_answered_about_their_comment(
+    stack: RunningStack,
+) -> None:
+    commenter = uuid.uuid4().hex[:10]
+    psid = uuid.uuid4().hex[:10]
+    author = {"id": commenter, "name": "Jane Doe", "handle": None}
+    comment_id = f"122100000000000001_{commenter}"
+    public_sender = f"facebook:{PAGE_ID}:{commenter}"
+    private_sender = f"facebook:{PAGE_ID}:{psid}"
+
+    [invitation] = texts(
+        stack.say(
+            public_sender,
+            "is the linen duvet available in blue?",
+            social("facebook_comment", author=author, event_id=comment_id),
+        )
+    )
+    ref = invitation.rsplit("?ref=", 1)[1]
+    arrival = social(
+        "messenger",
+        author={"id": psid, "name": "Jane Doe", "handle": None},
+        thread_id=psid,
+        event_id=f"m_{psid}",
+        referral=ref,
+    )
+    answer = texts(stack.say(private_sender, "/continue_from_public", arrival))
+
+    assert ref == f"pub-{comment_id}"
+    assert answer == [
+        'Thanks for messaging us! About your comment on our post: "is the linen duvet available '
+        "in blue?\". I'm Brightcart's assistant and I'll help you from here. Tell me more, or "
+        "share your order number (like BC-123456) if it's about an order."
+    ]
+    slots = stack.tracker(private_sender)["slots"]
+    assert slots["public_origin_ref"] == ref
+    assert slots["public_origin_source"] == "facebook_comment"
