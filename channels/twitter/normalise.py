@@ -25,6 +25,7 @@ from bot.context import Author, Platform, SocialContext, Source, Visibility
 from bot.errors import MalformedPayload
 from bot.events import Skipped, SocialEvent, conversation_id
 from bot.inbound_text import neutralise_commands
+from bot.origins import CONTINUE_FROM_PUBLIC, REF_PREFIX
 from channels.twitter.config import TwitterAccount, TwitterConfig
 from channels.twitter.links import take_reference
 from channels.twitter.options import NumberedOption, chosen_option
@@ -355,6 +356,8 @@ def _private_event(
     if dm.quick_reply is not None:
         text = dm.quick_reply  # offered by the bot: not consumer-typed, not neutralised
         extra["quick_reply"] = dm.quick_reply
+    elif referral is not None and referral.startswith(REF_PREFIX):
+        text = CONTINUE_FROM_PUBLIC  # the call to action's link: pick the public thread up
     elif option := chosen_option(
         typed, known.options_for(conversation_id(PLATFORM, account_id, dm.author.id))
     ):

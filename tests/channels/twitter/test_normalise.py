@@ -445,12 +445,19 @@ def test_only_the_brands_leading_mentions_are_stripped(
     )
 
 
-def test_a_dm_prefilled_by_the_call_to_action_carries_the_public_thread_as_referral() -> None:
+def test_a_dm_prefilled_by_the_call_to_action_continues_from_the_public_thread() -> None:
     written = "Hi! About my tweet (ref pub-1874000000000000001): it's order BC-104233"
 
     [event] = normalise(xaa("dm.received", xaa_dm(written)))
 
     assert isinstance(event, SocialEvent)
     assert event.context.referral == "pub-1874000000000000001"
-    assert event.text == "Hi! About my tweet: it's order BC-104233"
+    assert event.text == "/continue_from_public"
     assert event.extra["text_as_written"] == written
+
+
+def test_a_dm_with_another_reference_keeps_its_words_and_the_referral() -> None:
+    [event] = normalise(xaa("dm.received", xaa_dm("Hi (ref spring-sale): any offers?")))
+
+    assert isinstance(event, SocialEvent)
+    assert (event.text, event.context.referral) == ("Hi: any offers?", "spring-sale")
