@@ -24,20 +24,20 @@ from bot.context import Platform, SocialContext
 from bot.errors import InvalidSocialContext, StoreError
 from bot.origins import PublicOrigin, PublicOrigins, thread_reference
 from bot.runtime import public_origins
+from channels.twitter.links import dm_link, dm_prefill
 
 __all__ = [
     "ActionPublicToPrivate",
-    "dm_link",
     "first_name",
     "messenger_link",
     "origin_of",
     "shorten",
+    "x_dm_link",
 ]
 
 logger = logging.getLogger(__name__)
 
 MESSENGER_BASE = "https://m.me"
-X_DM_BASE = "https://twitter.com/messages/compose"
 
 
 def messenger_link(context: SocialContext, username: str | None = None) -> str:
@@ -46,11 +46,9 @@ def messenger_link(context: SocialContext, username: str | None = None) -> str:
     return f"{MESSENGER_BASE}/{page}?{urlencode({'ref': thread_reference(context)})}"
 
 
-def dm_link(context: SocialContext) -> str:
+def x_dm_link(context: SocialContext) -> str:
     """The X DM deep link to the brand account, with a prefilled text naming the tweet."""
-    text = f"Hi! About my tweet (ref {thread_reference(context)}): "
-    query = urlencode({"recipient_id": context.account_id, "text": text})
-    return f"{X_DM_BASE}?{query}"
+    return dm_link(context.account_id, dm_prefill(thread_reference(context)))
 
 
 def first_name(context: SocialContext) -> str:
@@ -129,7 +127,10 @@ class ActionPublicToPrivate(Action):
         except StoreError:
             # The invitation matters more than its context: send it, and say what is missing.
             logger.exception("the public origin of %s was not kept", tracker.sender_id)
-        link = dm_link(context) if context.platform is Platform.TWITTER else messenger_link(context)
+        if context.platform is Platform.TWITTER:
+            link = x_dm_link(context)
+        else:
+            link = messenger_link(context)
         mode = metadata.get("cta_mode")
         return [
             SlotSet("cta_name", first_name(context)),

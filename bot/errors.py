@@ -20,8 +20,10 @@ Every error the project raises on purpose derives from ``SocialCareError``. Fore
     │       ├── ThreadOwnedElsewhere    another app owns the thread (10 / 2018300)
     │       ├── RecipientUnavailable    cannot be reached (551; X 349: DMs closed)
     │       ├── AuthenticationFailed    the token is invalid or expired (190, HTTP 401)
+    │       ├── DuplicateContent        the same text was already posted (X 187)
     │       └── InvalidRequest          refused as wrong: our bug (100, other 4xx)
-    └── OutboundRefused             the output guard refused a send (automated, public target)
+    └── OutboundRefused             a send we refuse: the guard (automated, public target)...
+        └── MessageTooLong          ...or a text over the target's limit (never cut silently)
 """
 
 from __future__ import annotations
@@ -30,10 +32,12 @@ __all__ = [
     "AuthenticationFailed",
     "BadSignature",
     "ConfigurationError",
+    "DuplicateContent",
     "InboundError",
     "InvalidRequest",
     "InvalidSocialContext",
     "MalformedPayload",
+    "MessageTooLong",
     "OutboundRefused",
     "OutsideMessagingWindow",
     "PayloadTooLarge",
@@ -185,6 +189,10 @@ class AuthenticationFailed(PermanentPlatformError):
     """The access token is invalid or expired: an operator must act."""
 
 
+class DuplicateContent(PermanentPlatformError):
+    """The platform refuses a text it already posted for the account (X code 187)."""
+
+
 class InvalidRequest(PermanentPlatformError):
     """The platform refused the request as wrong: our bug."""
 
@@ -202,3 +210,18 @@ class OutboundRefused(SocialCareError):
         self.origin = origin
         self.target = target
         super().__init__(message)
+
+
+class MessageTooLong(OutboundRefused):
+    """A text longer than its target allows: refused with the reason, never cut silently.
+
+    Args:
+        message: the reason, with both numbers.
+        length: the text's length as the platform counts it.
+        limit: the most the target accepts.
+    """
+
+    def __init__(self, message: str, *, length: int, limit: int, origin: str, target: str) -> None:
+        self.length = length
+        self.limit = limit
+        super().__init__(message, origin=origin, target=target)

@@ -22,9 +22,17 @@ from bot.events import conversation_id
 from bot.schema import public_origins
 from bot.store import SocialStore
 
-__all__ = ["REF_PREFIX", "PublicOrigin", "PublicOrigins", "thread_reference"]
+__all__ = [
+    "CONTINUE_FROM_PUBLIC",
+    "REF_PREFIX",
+    "PublicOrigin",
+    "PublicOrigins",
+    "thread_reference",
+]
 
 REF_PREFIX = "pub-"
+# What a channel hands the bot when a consumer arrives in private with a reference (the referral).
+CONTINUE_FROM_PUBLIC = "/continue_from_public"
 
 
 def thread_reference(context: SocialContext) -> str:

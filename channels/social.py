@@ -140,7 +140,8 @@ class SocialInputChannel(InputChannel, abc.ABC):
         """Verifies, normalises and stores one delivery (raises ``InboundError`` to refuse it)."""
         self.check_size(body)
         self.verify(body, headers)
-        items = self.normalise(body)
+        # In a thread: normalising may read the social store (a tweet's thread, options offered).
+        items = await asyncio.to_thread(self.normalise, body)
         stored = duplicates = skipped = 0
         for normalised in items:
             item = (

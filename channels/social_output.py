@@ -102,7 +102,12 @@ class SocialOutputChannel(OutputChannel, abc.ABC):
     async def deliver(
         self, target: Target, origin: Origin, message: OutboundMessage
     ) -> Sequence[SentMessage]:
-        """Sends ``message`` (already checked by the guard); raises ``PlatformError``."""
+        """Sends ``message`` (already checked by the guard).
+
+        Raises:
+            PlatformError: the platform failed or refused it (recorded as failed).
+            OutboundRefused: the platform's rules forbid it, e.g. too long (recorded as refused).
+        """
 
     async def resolve_target(self, recipient_id: str) -> Target:
         """The target of an unbound channel's conversation.
@@ -136,6 +141,16 @@ class SocialOutputChannel(OutputChannel, abc.ABC):
             return
         try:
             sent = await self.deliver(target, origin, checked)
+        except OutboundRefused as refused:  # the platform's own rules, e.g. a text too long
+            logger.warning(
+                "%s: %s message to %s refused: %s",
+                target.platform.value,
+                origin.value,
+                target.conversation_id,
+                refused,
+            )
+            await self._record(target, origin, checked, OutboundStatus.REFUSED, error=refused)
+            return
         except PlatformError as error:
             logger.warning(
                 "%s: %s message to %s not delivered: %s (%s)",

@@ -10,6 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.public_to_private import ActionPublicToPrivate, shorten
 from bot.origins import PublicOrigins
 from bot.store import SocialStore
+from channels.twitter.links import take_reference
 from tests.factories import PAGE_ID, X_ACCOUNT_ID, context_dict
 
 
@@ -62,9 +63,9 @@ async def test_an_x_user_is_invited_to_a_dm_with_the_brand_and_a_prefilled_refer
     link = urlparse(slots["cta_link"])
     query = parse_qs(link.query)
     assert slots["cta_name"] == "@pat_example"
-    assert link.path == "/messages/compose"
+    assert f"{link.netloc}{link.path}" == "x.com/messages/compose"
     assert query["recipient_id"] == [X_ACCOUNT_ID]
-    assert "ref pub-1874000000000000001" in query["text"][0]
+    assert take_reference(query["text"][0])[1] == "pub-1874000000000000001"
 
 
 async def test_the_public_message_and_what_the_bot_understood_are_kept_under_the_reference(

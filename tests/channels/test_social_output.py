@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from bot.errors import OutsideMessagingWindow
+from bot.errors import MessageTooLong, OutsideMessagingWindow
 from bot.guard import Origin, OutboundGuard, OutboundMessage, Target
 from bot.outbound import OutboundLog, OutboundStatus
 from bot.store import SocialStore
@@ -109,6 +109,24 @@ async def test_a_platform_failure_is_logged_as_failed_not_raised(log: OutboundLo
         OutboundStatus.FAILED,
         "OutsideMessagingWindow",
         "Late answer",
+    )
+
+
+async def test_a_message_the_platform_rules_refuse_is_logged_as_refused_not_raised(
+    log: OutboundLog,
+) -> None:
+    output = output_for("tweet", log)
+    output.failure = MessageTooLong(
+        "281 characters; at most 280", length=281, limit=280, origin="cta", target="public"
+    )
+
+    await output.send_response("x", {"text": "x" * 281, "utter_action": "utter_public_to_private"})
+
+    [record] = log.failures(output.target.conversation_id)  # type: ignore[union-attr]
+    assert (record.status, record.error_type, record.error_message) == (
+        OutboundStatus.REFUSED,
+        "MessageTooLong",
+        "281 characters; at most 280",
     )
 
 

@@ -51,7 +51,7 @@ def test_a_public_message_during_a_form_interrupts_nothing_and_says_only_the_inv
     assert asked == [ASK_NUMBER]
     assert len(public) == 1
     assert public[0].startswith("Hi @pat_example, we'd like to help with this.")
-    assert "https://twitter.com/messages/compose?recipient_id=2244994945" in public[0]
+    assert "https://x.com/messages/compose?recipient_id=2244994945" in public[0]
     assert answered[0].startswith("Good news: order BC-104233")
 
 
