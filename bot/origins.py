@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from bot.context import SocialContext
 from bot.errors import StoreError
-from bot.events import conversation_id
+from bot.events import SocialEvent, conversation_id
 from bot.schema import public_origins
 from bot.store import SocialStore
 
@@ -27,12 +27,31 @@ __all__ = [
     "REF_PREFIX",
     "PublicOrigin",
     "PublicOrigins",
+    "arrival",
     "thread_reference",
 ]
 
 REF_PREFIX = "pub-"
 # What a channel hands the bot when a consumer arrives in private with a reference (the referral).
 CONTINUE_FROM_PUBLIC = "/continue_from_public"
+
+
+def arrival(event: SocialEvent, ref: str) -> SocialEvent:
+    """The ``/continue_from_public`` message that goes before ``event``, the consumer's first
+    private message after a call to action (``ref``: its reference).
+
+    Stored once per consumer and reference: its dedupe key says who arrived from where.
+    """
+    context = event.context
+    return SocialEvent(
+        context=context.copy(update={"referral": ref}),
+        text=CONTINUE_FROM_PUBLIC,
+        dedupe_key=f"{context.platform.value}:{context.account_id}:arrival:{context.author.id}:{ref}"[
+            :255
+        ],
+        occurred_at=event.occurred_at,
+        extra={"arrival": True},
+    )
 
 
 def thread_reference(context: SocialContext) -> str:

@@ -112,13 +112,15 @@ class SocialInputChannel(InputChannel, abc.ABC):
     def output_channel_for(self, event: SocialEvent) -> OutputChannel:
         """The output channel that answers ``event`` where it must be answered."""
 
-    async def admit(self, event: SocialEvent) -> SocialEvent | Skipped:
+    async def admit(self, event: SocialEvent) -> Sequence[SocialEvent | Skipped]:
         """The platform's last look at an event before it is stored; by default it is kept.
 
-        For decisions that need the store (an edit of a comment the brand already answered),
-        which the pure ``normalise`` cannot make; blocking calls go through ``asyncio.to_thread``.
+        For decisions that need the store (an edit of a comment the brand already answered, a
+        consumer arriving in private from a public thread, which puts an arrival before their
+        message), which the pure ``normalise`` cannot make; blocking calls go through
+        ``asyncio.to_thread``. Events are stored in the order returned.
         """
-        return event
+        return [event]
 
     # --- shared --------------------------------------------------------------------------
 
@@ -143,10 +145,13 @@ class SocialInputChannel(InputChannel, abc.ABC):
         # In a thread: normalising may read the social store (a tweet's thread, options offered).
         items = await asyncio.to_thread(self.normalise, body)
         stored = duplicates = skipped = 0
+        admitted: list[SocialEvent | Skipped] = []
         for normalised in items:
-            item = (
-                await self.admit(normalised) if isinstance(normalised, SocialEvent) else normalised
-            )
+            if isinstance(normalised, SocialEvent):
+                admitted.extend(await self.admit(normalised))
+            else:
+                admitted.append(normalised)
+        for item in admitted:
             if isinstance(item, Skipped):
                 skipped += 1
                 SKIPPED_EVENTS.labels(self.platform, reason_label(item.reason)).inc()

@@ -27,7 +27,7 @@ from bot.guard import OutboundGuard, Target
 from bot.identities import IdentityLinks
 from bot.inbox import Inbox
 from bot.inbox_worker import RetryPolicy
-from bot.origins import PublicOrigins
+from bot.origins import CONTINUE_FROM_PUBLIC, REF_PREFIX, PublicOrigins, arrival
 from bot.outbound import OutboundLog
 from bot.runtime import shared_guard, shared_store
 from bot.store import SocialStore
@@ -159,18 +159,39 @@ class FacebookInput(SocialInputChannel):
                 )
         return normalise_delivery(delivery, self.config, received_at=self._clock())
 
-    async def admit(self, event: SocialEvent) -> SocialEvent | Skipped:
-        """Drops edits of answered comments (``edits: new_if_unanswered``); links m.me refs."""
+    async def admit(self, event: SocialEvent) -> Sequence[SocialEvent | Skipped]:
+        """Drops edits of answered comments (``edits: new_if_unanswered``); links m.me refs; puts
+        an arrival before the first Messenger message of a commenter who got a Private Reply."""
         unless_answered = self.config.edits is EditPolicy.NEW_IF_UNANSWERED
+        context = event.context
         if (
             event.extra.get(EDITED)
             and unless_answered
-            and await asyncio.to_thread(self._answered, event.context.event_id)
+            and await asyncio.to_thread(self._answered, context.event_id)
         ):
-            return Skipped("edit of a message the brand already answered", event.context.event_id)
-        if from_call_to_action(event.context.referral) and not event.context.is_public:
-            await asyncio.to_thread(self._link_referral, event.context)
-        return event
+            return [Skipped("edit of a message the brand already answered", context.event_id)]
+        if context.is_public:
+            return [event]
+        if from_call_to_action(context.referral):
+            await asyncio.to_thread(self._link_referral, context)
+            return [event]
+        ref = await asyncio.to_thread(self._private_reply_answered, event)
+        return [event] if ref is None else [arrival(event, ref), event]
+
+    def _private_reply_answered(self, event: SocialEvent) -> str | None:
+        """The reference of the comment a Private Reply answered, on the commenter's first
+        Messenger message since (then the bot says what it is about); else None."""
+        links = self.sender.links
+        context = event.context
+        if links is None or event.text == CONTINUE_FROM_PUBLIC:
+            return None
+        link = links.public_for(PLATFORM, context.account_id, context.author.id)
+        if link is None or link.via != PRIVATE_REPLY or link.origin_event_id is None:
+            return None
+        ref = f"{REF_PREFIX}{link.origin_event_id}".replace(":", "-")
+        if self.inbox.get(arrival(event, ref).dedupe_key) is not None:
+            return None  # arrived already
+        return ref
 
     def _answered(self, event_id: str) -> bool:
         outbound = self.sender.outbound

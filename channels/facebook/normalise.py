@@ -32,7 +32,7 @@ from typing import Any
 from bot.context import Author, Platform, SocialContext, Source, Visibility
 from bot.events import Skipped, SocialEvent
 from bot.inbound_text import neutralise_commands
-from bot.origins import REF_PREFIX
+from bot.origins import CONTINUE_FROM_PUBLIC, REF_PREFIX
 from channels.facebook.config import EditPolicy, FacebookConfig, PageConfig
 from channels.facebook.wire import (
     Attachment,
@@ -49,7 +49,6 @@ from channels.facebook.wire import (
 )
 
 __all__ = [
-    "CONTINUE_FROM_PUBLIC",
     "CTA_MODE",
     "EDITED",
     "POST_ITEMS",
@@ -59,9 +58,6 @@ __all__ = [
     "normalise_delivery",
 ]
 
-# A consumer arriving from our call to action's m.me link (ref "pub-<public event id>"): the
-# bot says what it is about (rule "Continue in private what began in public", data/rules.yml).
-CONTINUE_FROM_PUBLIC = "/continue_from_public"
 
 EDITED = "edited"  # extra key: this event is an edit of an earlier comment or post
 STANDBY = "standby"  # extra key: another app owned the Messenger thread when it was written

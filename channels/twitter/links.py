@@ -26,6 +26,7 @@ __all__ = [
     "replace_dm_links",
     "take_reference",
     "tweet_length",
+    "without_prefill",
 ]
 
 DM_COMPOSE_URL = "https://x.com/messages/compose"
@@ -71,6 +72,14 @@ def dm_prefill(reference: str) -> str:
     ``take_reference`` finds the reference again in the consumer's first DM.
     """
     return f"Hi! About my tweet (ref {reference}): "
+
+
+def without_prefill(typed: str) -> str:
+    """What the consumer added to the prefilled DM text (``typed`` has lost its reference)."""
+    words = dm_prefill("").replace("(ref )", "").strip().rstrip(":").strip()
+    if typed.lower().startswith(words.lower()):
+        typed = typed[len(words) :].lstrip().removeprefix(":")
+    return typed.strip()
 
 
 def take_reference(text: str) -> tuple[str, str | None]:

@@ -25,9 +25,9 @@ from bot.context import Author, Platform, SocialContext, Source, Visibility
 from bot.errors import MalformedPayload
 from bot.events import Skipped, SocialEvent, conversation_id
 from bot.inbound_text import neutralise_commands
-from bot.origins import CONTINUE_FROM_PUBLIC, REF_PREFIX
+from bot.origins import CONTINUE_FROM_PUBLIC, REF_PREFIX, arrival
 from channels.twitter.config import TwitterAccount, TwitterConfig
-from channels.twitter.links import take_reference
+from channels.twitter.links import take_reference, without_prefill
 from channels.twitter.options import NumberedOption, chosen_option
 from channels.twitter.wire_aaa import AaaDelivery, DirectMessageEvent, Tweet
 from channels.twitter.wire_xaa import (
@@ -346,18 +346,19 @@ def _public_event(
 
 def _private_event(
     account_id: str, dm: PrivateMessage, config: TwitterConfig, known: Known
-) -> SocialEvent | Skipped:
+) -> list[SocialEvent | Skipped]:
     key = dedupe_key(account_id, "dm", dm.id)
     if config.account(dm.author.id) is not None:
-        return Skipped("echo of our own DM", key)
+        return [Skipped("echo of our own DM", key)]
     written = html.unescape(dm.text)
     typed, referral = take_reference(written)  # the first DM after a call to action's link
+    arriving = referral is not None and referral.startswith(REF_PREFIX)
+    if arriving:
+        typed = without_prefill(typed)
     extra: dict[str, Any] = {**dm.extra, "text_as_written": written}
     if dm.quick_reply is not None:
         text = dm.quick_reply  # offered by the bot: not consumer-typed, not neutralised
         extra["quick_reply"] = dm.quick_reply
-    elif referral is not None and referral.startswith(REF_PREFIX):
-        text = CONTINUE_FROM_PUBLIC  # the call to action's link: pick the public thread up
     elif option := chosen_option(
         typed, known.options_for(conversation_id(PLATFORM, account_id, dm.author.id))
     ):
@@ -365,7 +366,7 @@ def _private_event(
         extra["option"] = {"number": option.number, "title": option.title}
     else:
         text = neutralise_commands(typed)
-    return SocialEvent(
+    event = SocialEvent(
         context=SocialContext(
             platform=Platform.TWITTER,
             visibility=Visibility.PRIVATE,
@@ -376,11 +377,16 @@ def _private_event(
             author=dm.author,
             referral=referral,
         ),
-        text=text,
+        text=text or CONTINUE_FROM_PUBLIC,
         dedupe_key=key,
         occurred_at=dm.occurred_at,
         extra=extra,
     )
+    if not arriving or referral is None:
+        return [event]
+    # The call to action's link: the bot first picks the public thread up, then reads what the
+    # consumer added to the prefilled text, if anything.
+    return [arrival(event, referral), event] if text else [arrival(event, referral)]
 
 
 def normalise_delivery(
@@ -418,5 +424,5 @@ def normalise_delivery(
         elif isinstance(item, PublicPost):
             results.append(_public_event(account_id, item, config, threads, known))
         else:
-            results.append(_private_event(account_id, item, config, known))
+            results.extend(_private_event(account_id, item, config, known))
     return results

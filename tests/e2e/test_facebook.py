@@ -183,3 +183,27 @@ def test_a_public_comment_gets_one_private_reply_naming_it_and_nothing_in_public
     assert (
         len([call for call in sandbox.calls(endpoint="facebook.messages") if to_comment(call)]) == 1
     )
+
+
+def test_a_commenter_answering_the_private_reply_is_answered_about_their_comment(
+    sandbox: SandboxClient,
+) -> None:
+    jane = persona(sandbox)
+    comment_id = sandbox.comment(jane["asid"], POST_ID, "Is the linen duvet in blue?").ids[
+        "comment_id"
+    ]
+    sandbox.wait_for_calls(
+        lambda call: call.body.get("recipient", {}).get("comment_id") == comment_id,
+        timeout=30,
+        endpoint="facebook.messages",
+    )
+
+    sandbox.messenger(jane["psid"], "yes please, I'd like one")
+    answers = [text_of(message) for message in messages_to(sandbox, jane["psid"], 3)]
+
+    # The Private Reply itself went to the commenter's PSID too: it is the first message.
+    assert answers[1] == (
+        'Thanks for messaging us! About your comment on our post: "Is the linen duvet in '
+        "blue?\". I'm Brightcart's assistant and I'll help you from here. Tell me more, or share "
+        "your order number (like BC-123456) if it's about an order."
+    )

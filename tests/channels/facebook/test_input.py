@@ -344,6 +344,36 @@ async def test_a_reference_nobody_recorded_links_nothing(
     assert IdentityLinks(store).public_for("facebook", PAGE_ID, PSID) is None
 
 
+async def test_the_first_messenger_message_after_a_private_reply_arrives_from_the_comment(
+    channel: FacebookInput, store: SocialStore
+) -> None:
+    IdentityLinks(store).link(
+        platform="facebook",
+        account_id=PAGE_ID,
+        public_user_id=COMMENTER_ID,
+        private_user_id=PSID,
+        via="private_reply",
+        origin_event_id=COMMENT_ID,
+    )
+    first = encode(delivery(entry(messaging=(text_message("yes, it's BC-104233", mid="m_1"),))))
+    second = encode(delivery(entry(messaging=(text_message("hello?", mid="m_2"),))))
+
+    await channel.accept(first, signed(first))
+    await channel.accept(second, signed(second))
+
+    inbox = Inbox(store)
+    arrived = inbox.get(f"facebook:{PAGE_ID}:arrival:{PSID}:pub-{COMMENT_ID}")
+    message = inbox.get("facebook:mid:m_1")
+    assert arrived is not None
+    assert message is not None
+    assert arrived.id < message.id  # the bot picks the comment up, then reads the message
+    assert (arrived.event.text, arrived.event.context.referral) == (
+        "/continue_from_public",
+        f"pub-{COMMENT_ID}",
+    )
+    assert sum(inbox.counts().values()) == 3  # one arrival, then both messages
+
+
 # --- processing ------------------------------------------------------------------------------
 
 

@@ -445,15 +445,30 @@ def test_only_the_brands_leading_mentions_are_stripped(
     )
 
 
-def test_a_dm_prefilled_by_the_call_to_action_continues_from_the_public_thread() -> None:
+def test_a_dm_prefilled_by_the_call_to_action_arrives_then_says_what_the_consumer_added() -> None:
     written = "Hi! About my tweet (ref pub-1874000000000000001): it's order BC-104233"
 
-    [event] = normalise(xaa("dm.received", xaa_dm(written)))
+    [arrived, typed] = normalise(xaa("dm.received", xaa_dm(written)))
 
-    assert isinstance(event, SocialEvent)
-    assert event.context.referral == "pub-1874000000000000001"
-    assert event.text == "/continue_from_public"
-    assert event.extra["text_as_written"] == written
+    assert isinstance(arrived, SocialEvent)
+    assert isinstance(typed, SocialEvent)
+    assert (arrived.text, arrived.context.referral) == (
+        "/continue_from_public",
+        "pub-1874000000000000001",
+    )
+    assert arrived.sender_id == typed.sender_id
+    assert arrived.dedupe_key != typed.dedupe_key
+    assert typed.text == "it's order BC-104233"
+    assert typed.extra["text_as_written"] == written
+
+
+def test_a_prefilled_dm_sent_as_it_is_only_arrives() -> None:
+    written = "Hi! About my tweet (ref pub-1874000000000000001): "
+
+    [arrived] = normalise(xaa("dm.received", xaa_dm(written)))
+
+    assert isinstance(arrived, SocialEvent)
+    assert arrived.text == "/continue_from_public"
 
 
 def test_a_dm_with_another_reference_keeps_its_words_and_the_referral() -> None:
