@@ -17,7 +17,7 @@ import threading
 from dataclasses import dataclass
 from typing import Protocol
 
-from bot.errors import HandoffNotFound
+from bot.errors import DeliveryUnsupported
 
 __all__ = [
     "AgentDelivery",
@@ -93,15 +93,16 @@ class DeliveryRegistry:
         """The delivery of ``platform``.
 
         Raises:
-            HandoffNotFound: none is registered for it.
+            DeliveryUnsupported: none is registered for it.
         """
         with self._lock:
             delivery = self._deliveries.get(platform)
             known = sorted(self._deliveries)
         if delivery is None:
-            raise HandoffNotFound(
+            raise DeliveryUnsupported(
                 f"agents cannot reach {platform} conversations: no delivery is registered for "
-                f"{platform!r} (registered: {', '.join(known) or 'none'})"
+                f"{platform!r} (registered: {', '.join(known) or 'none'})",
+                platform=platform,
             )
         return delivery
 
@@ -123,6 +124,6 @@ def delivery_for(platform: str) -> AgentDelivery:
     """The process's delivery for ``platform``.
 
     Raises:
-        HandoffNotFound: none is registered for it.
+        DeliveryUnsupported: none is registered for it.
     """
     return default_registry.get(platform)
