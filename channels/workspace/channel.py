@@ -383,8 +383,8 @@ class WorkspaceInput(InputChannel):
 
     async def _stream(self, request: Request) -> HTTPResponse | None:
         """Server-sent events: ``queues`` when the queues change, ``conversation`` (id and
-        version) when the conversation ``?handoff=ID`` changes. ``?limit=N`` ends the stream
-        after N events (for clients that poll)."""
+        version) when the conversation ``?handoff=ID`` changes, ``problem`` when the stream
+        must end (access lost). ``?limit=N`` ends the stream after N events."""
         try:
             workspace = self.workspace(request.app)
             agent = await workspace.agent_for(_token(request))
@@ -420,7 +420,7 @@ class WorkspaceInput(InputChannel):
                 await asyncio.sleep(self.poll_seconds)
                 quiet += self.poll_seconds
         except SocialCareError as error:
-            await stream.send(_sse("error", {"error": str(error), "status": status_of(error)}))
+            await stream.send(_sse("problem", {"error": str(error), "status": status_of(error)}))
         except (ConnectionError, asyncio.CancelledError):
             logger.debug("workspace: %s left the live updates", agent.name)
             raise
