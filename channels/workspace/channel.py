@@ -16,8 +16,6 @@ wrong with a request, never a stack trace. Live updates come as server-sent even
 
 from __future__ import annotations
 
-import asyncio
-import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -53,6 +51,7 @@ from bot.runtime import shared_routing, shared_store
 from bot.settings import process_environment
 from bot.store import SocialStore
 from channels.workspace.conversations import RasaConversations
+from channels.workspace.live import stream_updates
 from channels.workspace.requests import (
     CloseRequest,
     CtaRequest,
@@ -117,26 +116,6 @@ def _token(request: Request) -> str | None:
 def _cookie_path(request: Request) -> str:
     """The workspace's own path (``/webhooks/workspace``): the cookie goes nowhere else."""
     return request.path.rsplit("/api/session", 1)[0] or "/"
-
-
-def _sse(event: str, data: Any) -> str:
-    return f"event: {event}\ndata: {json.dumps(data)}\n\n"
-
-
-def _queue_key(queues: dict[str, Any]) -> str:
-    """What changes in the queues, without the waiting times that change every second."""
-    fields = ("id", "status", "skill", "priority", "agent", "position")
-    skills = [
-        (
-            skill["name"],
-            skill["open"],
-            skill["agents_online"],
-            [[entry[name] for name in fields] for entry in skill["queued"]],
-        )
-        for skill in queues["skills"]
-    ]
-    mine = [[entry[name] for name in fields[:5]] for entry in queues["mine"]]
-    return json.dumps([skills, mine])
 
 
 class WorkspaceInput(InputChannel):
@@ -398,32 +377,15 @@ class WorkspaceInput(InputChannel):
             content_type="text/event-stream",
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )
-        sent, last_queues, last_version, quiet = 0, "", "", 0.0
-        try:
-            while not limit or sent < limit:
-                queues = await workspace.queues(agent)
-                if (key := _queue_key(queues)) != last_queues:
-                    await stream.send(_sse("queues", queues))
-                    sent, last_queues, quiet = sent + 1, key, 0.0
-                if handoff_id is not None and (not limit or sent < limit):
-                    version = await workspace.version(agent, handoff_id)
-                    if version != last_version:
-                        await stream.send(
-                            _sse("conversation", {"id": handoff_id, "version": version})
-                        )
-                        sent, last_version, quiet = sent + 1, version, 0.0
-                if limit and sent >= limit:
-                    break
-                if quiet >= 15:
-                    await stream.send(": still here\n\n")  # keeps proxies from closing the stream
-                    quiet = 0.0
-                await asyncio.sleep(self.poll_seconds)
-                quiet += self.poll_seconds
-        except SocialCareError as error:
-            await stream.send(_sse("problem", {"error": str(error), "status": status_of(error)}))
-        except (ConnectionError, asyncio.CancelledError):
-            logger.debug("workspace: %s left the live updates", agent.name)
-            raise
+        await stream_updates(
+            stream,
+            workspace,
+            agent,
+            handoff_id=handoff_id,
+            limit=limit,
+            poll_seconds=self.poll_seconds,
+            status_of=status_of,
+        )
         await stream.eof()
         return None
 

@@ -15,18 +15,15 @@ the bot (``ConversationPaused``, ``handoff_active: assigned``); closing resumes 
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from datetime import timedelta
-from typing import Any, Protocol, TypeVar
+from typing import Any
 
 from rasa.shared.core.events import (
     BotUttered,
     ConversationPaused,
     ConversationResumed,
-    Event,
     SlotSet,
 )
 
@@ -35,7 +32,6 @@ from bot.errors import (
     HandoffConflict,
     InvalidInput,
     NotAuthenticated,
-    OutsideMessagingWindow,
     PlatformError,
     StoreError,
 )
@@ -46,9 +42,6 @@ from bot.handoff.delivery import Delivered, DeliveryRegistry
 from bot.handoff.handoffs import HandoffRecord, HandoffStatus, HandoffStore
 from bot.handoff.policy import ACTIVE_SLOT, OUTCOME_SLOT
 from bot.handoff.silence import ASSIGNED, QUEUED
-from bot.handoff.summary import visible_slots
-from bot.handoff.transcript import last_private_message_at, timeline
-from bot.handoff.window import messaging_window
 from bot.identities import IdentityLinks
 from bot.outbound import OutboundLog, OutboundStatus
 from bot.routing import RoutingFile
@@ -59,37 +52,11 @@ from channels.workspace.requests import (
     ReplyRequest,
     TransferRequest,
 )
+from channels.workspace.stories import Conversations, ConversationStories, off_loop
 
 __all__ = ["Conversations", "Workspace"]
 
 logger = logging.getLogger(__name__)
-
-T = TypeVar("T")
-
-
-class Conversations(Protocol):
-    """Rasa's conversations as the workspace uses them (``RasaConversations``)."""
-
-    async def events(self, conversation_id: str) -> list[dict[str, Any]]:
-        """Every event, as JSON dicts."""
-        ...
-
-    async def slots(self, conversation_id: str) -> dict[str, Any]:
-        """The current slot values."""
-        ...
-
-    async def append(self, conversation_id: str, events: Sequence[Event]) -> None:
-        """Appends events under the conversation's lock."""
-        ...
-
-    async def say(self, conversation_id: str, response: str) -> str | None:
-        """The bot says a domain response."""
-        ...
-
-
-async def _off_loop(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    # The store is synchronous SQLAlchemy: keep it off the event loop that serves every request.
-    return await asyncio.to_thread(function, *args, **kwargs)
 
 
 class Workspace:
@@ -134,6 +101,7 @@ class Workspace:
         self.session_ttl = session_ttl
         self._clock = clock
         self._skills = {skill.name: skill for skill in routing.skills}
+        self.stories = ConversationStories(handoffs, conversations, outbound, links, clock)
 
     # --- who ------------------------------------------------------------------------------
 
@@ -143,10 +111,10 @@ class Workspace:
         Raises:
             NotAuthenticated: the name or the password is wrong (which one is not said).
         """
-        agent = await _off_loop(self.agents.authenticate, name, password)
+        agent = await off_loop(self.agents.authenticate, name, password)
         if agent is None:
             raise NotAuthenticated("wrong name or password")
-        token = await _off_loop(
+        token = await off_loop(
             self.agents.issue_token, agent.id, TokenKind.SESSION, self.session_ttl
         )
         logger.info("workspace: %s signed in", agent.name)
@@ -154,7 +122,7 @@ class Workspace:
 
     async def sign_out(self, token: str) -> None:
         """Ends a session (or revokes an API token)."""
-        await _off_loop(self.agents.revoke_token, token)
+        await off_loop(self.agents.revoke_token, token)
 
     async def agent_for(self, token: str | None) -> AgentRecord:
         """The agent of a session cookie or API token.
@@ -166,7 +134,7 @@ class Workspace:
             raise NotAuthenticated(
                 "sign in first: no session cookie or 'Authorization: Bearer' token"
             )
-        agent = await _off_loop(self.agents.agent_for_token, token)
+        agent = await off_loop(self.agents.agent_for_token, token)
         if agent is None:
             raise NotAuthenticated("the session or token is unknown or expired: sign in again")
         return agent
@@ -181,7 +149,7 @@ class Workspace:
 
     async def set_status(self, agent: AgentRecord, status: AgentStatus) -> dict[str, Any]:
         """Online (takes new conversations) or offline."""
-        changed = await _off_loop(self.agents.set_status, agent.id, status)
+        changed = await off_loop(self.agents.set_status, agent.id, status)
         logger.info("workspace: %s is %s", agent.name, status.value)
         return await self.me(changed)
 
@@ -208,9 +176,9 @@ class Workspace:
         if skill is not None:
             self._check_skill(agent, skill)
         names = [skill] if skill is not None else self._visible(agent)
-        queued = await _off_loop(self.handoffs.queue, names)
-        mine = await _off_loop(self.handoffs.assigned_to, agent.id)
-        loads = await _off_loop(
+        queued = await off_loop(self.handoffs.queue, names)
+        mine = await off_loop(self.handoffs.assigned_to, agent.id)
+        loads = await off_loop(
             self.handoffs.loads, {name: self._skills[name].capacity_per_agent for name in names}
         )
         now = self._clock()
@@ -237,7 +205,7 @@ class Workspace:
     # --- one handoff ----------------------------------------------------------------------
 
     async def _readable(self, agent: AgentRecord, handoff_id: int) -> HandoffRecord:
-        record = await _off_loop(self.handoffs.get, handoff_id)
+        record = await off_loop(self.handoffs.get, handoff_id)
         if not agent.works(record.skill) and record.agent_id != agent.id:
             raise AccessDenied(
                 f"handoff {handoff_id} is in the {record.skill} skill, which {agent.name} does "
@@ -257,40 +225,6 @@ class Workspace:
             )
         return record
 
-    def _linked(self, record: HandoffRecord) -> list[str]:
-        """The handoff's conversation, and the consumer's other side on Facebook (linked)."""
-        ids = [record.conversation_id]
-        parts = record.conversation_id.split(":")
-        if self.links is None or len(parts) != 3 or parts[0] != "facebook":
-            return ids
-        platform, account, user = parts
-        for link in (
-            self.links.public_for(platform, account, user),
-            self.links.private_for(platform, account, user),
-        ):
-            if link is None:
-                continue
-            other = link.public_user_id if link.private_user_id == user else link.private_user_id
-            linked = f"{platform}:{account}:{other}"
-            if linked not in ids:
-                ids.append(linked)
-        return ids
-
-    async def _story(
-        self, record: HandoffRecord
-    ) -> tuple[dict[str, list[dict[str, Any]]], list[dict[str, Any]]]:
-        ids = await _off_loop(self._linked, record)
-        events = {
-            conversation: await self.conversations.events(conversation) for conversation in ids
-        }
-        failed: list[dict[str, Any]] = []
-        if self.outbound is not None:
-            for conversation in ids:
-                failed += [
-                    asdict(item) for item in await _off_loop(self.outbound.failures, conversation)
-                ]
-        return events, failed
-
     async def conversation(self, agent: AgentRecord, handoff_id: int) -> dict[str, Any]:
         """Everything an agent needs to take over: who, why, what the bot understood, the story.
 
@@ -299,77 +233,30 @@ class Workspace:
             HandoffNotFound: no such handoff.
         """
         record = await self._readable(agent, handoff_id)
-        events, failed = await self._story(record)
-        audit = await _off_loop(self.handoffs.events, record.id)
-        slots = await self.conversations.slots(record.conversation_id)
-        position = await _off_loop(self.handoffs.position, record)
-        now = self._clock()
-        items = timeline(
-            events,
-            failed,
-            [
-                {**asdict(entry), "agent": entry.agent_name, "at": entry.created_at}
-                for entry in audit
-            ],
-        )
-        all_events = [event for conversation in events.values() for event in conversation]
-        window = messaging_window(
-            record.platform, last_private_message_at(all_events, record.platform), now
-        )
-        summary = record.summary
         holds = record.status is HandoffStatus.ASSIGNED and (
             record.agent_id == agent.id or agent.is_admin
         )
-        public = [
-            item
-            for item in items
-            if item.get("visibility") == "public" and item["from"] == "consumer"
-        ]
-        return {
-            "handoff": {**record.as_json(now), "position": position},
-            "consumer": {
-                **(summary.get("consumer") or {}),
-                "platform": record.platform,
-                "conversation_ids": list(events),
-            },
-            "reason": record.reason,
-            "rule": record.rule,
-            "routing": summary.get("routing") or {},
-            "public_origin": summary.get("public_origin"),
-            "understood": {
-                "intents": summary.get("intents") or [],
-                "entities": summary.get("entities") or {},
-                "slots": visible_slots(slots),
-            },
-            "timeline": items,
-            "window": window.as_json(),
-            "actions": {
-                "accept": record.status is HandoffStatus.QUEUED,
-                "reply_private": holds,
-                "reply_public": holds and bool(public),
-                "cta": holds and bool(public),
-                "like": holds and bool(public) and record.platform == "facebook",
-                "transfer": holds
-                or (record.status is HandoffStatus.QUEUED and agent.works(record.skill)),
-                "close": holds,
-            },
-            "all_skills": list(self._skills),
-            "version": self._version(record, events, failed),
+        view = await self.stories.view(record, holds=holds)
+        public = any(
+            item.get("visibility") == "public" and item["from"] == "consumer"
+            for item in view["timeline"]
+        )
+        view["actions"] = {
+            "accept": record.status is HandoffStatus.QUEUED,
+            "reply_private": holds,
+            "reply_public": holds and public,
+            "cta": holds and public,
+            "like": holds and public and record.platform == "facebook",
+            "transfer": holds
+            or (record.status is HandoffStatus.QUEUED and agent.works(record.skill)),
+            "close": holds,
         }
-
-    @staticmethod
-    def _version(
-        record: HandoffRecord, events: dict[str, list[dict[str, Any]]], failed: list[dict[str, Any]]
-    ) -> str:
-        count = sum(len(conversation) for conversation in events.values())
-        changed = record.updated_at.isoformat()
-        return f"{record.status.value}:{record.agent_id}:{changed}:{count}:{len(failed)}"
+        view["all_skills"] = list(self._skills)
+        return view
 
     async def version(self, agent: AgentRecord, handoff_id: int) -> str:
         """A marker that changes whenever the conversation view would."""
-        record = await self._readable(agent, handoff_id)
-        events, failed = await self._story(record)
-        return self._version(record, events, failed)
+        return await self.stories.version(await self._readable(agent, handoff_id))
 
     # --- acting ---------------------------------------------------------------------------
 
@@ -385,7 +272,7 @@ class Workspace:
         capacity = (
             self._skills[record.skill].capacity_per_agent if record.skill in self._skills else None
         )
-        accepted = await _off_loop(self.handoffs.accept, handoff_id, agent, capacity)
+        accepted = await off_loop(self.handoffs.accept, handoff_id, agent, capacity)
         await self.conversations.append(
             accepted.conversation_id, [ConversationPaused(), SlotSet(ACTIVE_SLOT, ASSIGNED)]
         )
@@ -405,7 +292,7 @@ class Workspace:
         record = await self._held(agent, handoff_id)
         delivery = self.deliveries.get(record.platform)
         if request.visibility == "private":
-            await self._check_window(record)
+            await self.stories.check_window(record)
             return await self._send(
                 agent,
                 record,
@@ -416,7 +303,7 @@ class Workspace:
                 in_reply_to=None,
             )
         assert request.in_reply_to is not None  # the request model requires it in public
-        target = await self._public_message(record, request.in_reply_to)
+        target = await self.stories.public_message(record, request.in_reply_to)
         return await self._send(
             agent,
             record,
@@ -432,7 +319,7 @@ class Workspace:
     ) -> dict[str, Any]:
         """Invites the consumer to continue in private, under their public message."""
         record = await self._held(agent, handoff_id)
-        target = await self._public_message(record, request.in_reply_to)
+        target = await self.stories.public_message(record, request.in_reply_to)
         delivery = self.deliveries.get(record.platform)
         return await self._send(
             agent,
@@ -450,7 +337,7 @@ class Workspace:
     ) -> dict[str, Any]:
         """Likes a public message of the consumer, as the brand."""
         record = await self._held(agent, handoff_id)
-        target = await self._public_message(record, request.object_id, field="object_id")
+        target = await self.stories.public_message(record, request.object_id, field="object_id")
         delivery = self.deliveries.get(record.platform)
         try:
             delivered = await delivery.like(target, request.object_id)
@@ -458,9 +345,7 @@ class Workspace:
             await self._record_send(agent, record, target, "public", None, error=error, kind="like")
             raise
         await self._record_send(agent, record, target, "public", None, delivered=delivered)
-        await _off_loop(
-            self.handoffs.record, record.id, "liked", agent, object_id=request.object_id
-        )
+        await off_loop(self.handoffs.record, record.id, "liked", agent, object_id=request.object_id)
         return {"delivered": asdict(delivered)}
 
     async def transfer(
@@ -480,7 +365,7 @@ class Workspace:
         record = await self._readable(agent, handoff_id)
         if record.status is HandoffStatus.QUEUED and not agent.works(record.skill):
             raise AccessDenied(f"{agent.name} does not work the {record.skill} skill")
-        moved = await _off_loop(
+        moved = await off_loop(
             self.handoffs.transfer, handoff_id, agent, request.skill, request.note
         )
         if record.status is HandoffStatus.ASSIGNED:
@@ -502,7 +387,7 @@ class Workspace:
             HandoffConflict: another agent holds it, or it is not assigned.
         """
         record = await self._readable(agent, handoff_id)
-        closed = await _off_loop(self.handoffs.close, handoff_id, agent)
+        closed = await off_loop(self.handoffs.close, handoff_id, agent)
         await self.conversations.append(
             closed.conversation_id,
             [ConversationResumed(), SlotSet(ACTIVE_SLOT, None), SlotSet(OUTCOME_SLOT, None)],
@@ -516,28 +401,6 @@ class Workspace:
         return {**closed.as_json(self._clock()), "closing_question": asked}
 
     # --- helpers --------------------------------------------------------------------------
-
-    async def _check_window(self, record: HandoffRecord) -> None:
-        if record.platform != "facebook":
-            return
-        events = await self.conversations.events(record.conversation_id)
-        window = messaging_window(
-            record.platform, last_private_message_at(events, record.platform), self._clock()
-        )
-        if not window.is_open:
-            raise OutsideMessagingWindow(window.explanation, platform=record.platform)
-
-    async def _public_message(
-        self, record: HandoffRecord, event_id: str, field: str = "in_reply_to"
-    ) -> str:
-        """The conversation that holds the consumer's public message ``event_id``."""
-        events, _ = await self._story(record)
-        for item in timeline(events):
-            if item.get("event_id") == event_id and item.get("visibility") == "public":
-                return str(item["conversation_id"])
-        raise InvalidInput(
-            f"{event_id!r} is not a public message of this conversation", field=field
-        )
 
     async def _send(
         self,
@@ -557,7 +420,7 @@ class Workspace:
             await self._record_send(
                 agent, record, target, visibility, text, error=error, origin=origin
             )
-            await _off_loop(
+            await off_loop(
                 self.handoffs.record,
                 record.id,
                 "send_failed",
@@ -586,7 +449,7 @@ class Workspace:
         await self._record_send(
             agent, record, target, visibility, sent, delivered=delivered, origin=origin
         )
-        await _off_loop(self.handoffs.record, record.id, "replied", agent, visibility=visibility)
+        await off_loop(self.handoffs.record, record.id, "replied", agent, visibility=visibility)
         return {"delivered": asdict(delivered)}
 
     async def _record_send(
@@ -605,7 +468,7 @@ class Workspace:
         if self.outbound is None:
             return
         try:
-            await _off_loop(
+            await off_loop(
                 lambda: self.outbound.record(  # type: ignore[union-attr]
                     sender_id=target,
                     platform=record.platform,
