@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import time
 
-from rasa.shared.core.events import BotUttered, ConversationPaused, ConversationResumed
+from rasa.core.channels.channel import CollectingOutputChannel, InputChannel
+from rasa.shared.core.events import BotUttered, ConversationPaused, ConversationResumed, UserUttered
 
 from bot.errors import OutsideMessagingWindow
 from bot.outbound import OutboundLog, OutboundStatus
@@ -342,3 +343,41 @@ async def test_live_updates_stream_the_queues_and_the_conversation(bench: Workbe
     assert blocks[0].startswith("event: queues\ndata: ")
     assert f'"id": {record.id}' in blocks[0]
     assert blocks[1].startswith("event: conversation\ndata: ")
+
+
+class PushingInput(InputChannel):
+    """A channel whose conversations can be written to at any time (unlike REST)."""
+
+    def __init__(self) -> None:
+        self.output = CollectingOutputChannel()
+
+    @classmethod
+    def name(cls) -> str:
+        return "pushing"
+
+    def get_output_channel(self) -> CollectingOutputChannel:
+        return self.output
+
+
+async def test_where_the_conversations_channel_can_push_the_reply_is_pushed(
+    bench: Workbench,
+) -> None:
+    pushing = PushingInput()
+    bench.app.ctx.input_channels = [*bench.app.ctx.input_channels, pushing]
+    tracker = await bench.agent.tracker_store.get_or_create_tracker(REST_SENDER)
+    tracker.update(UserUttered("agent!", {"name": "request_human"}, input_channel="pushing"))
+    await bench.agent.tracker_store.save(tracker)
+    record = await bench.hand_over(REST_SENDER, platform="rest")
+    await bench.request("post", f"/api/handoffs/{record.id}/accept", "sam")
+
+    reply = await bench.request(
+        "post", f"/api/handoffs/{record.id}/reply", "sam", json={"text": "Sam here."}
+    )
+    closed = await bench.request("post", f"/api/handoffs/{record.id}/close", "sam")
+
+    assert reply.json["delivered"]["kind"] == "message"
+    assert closed.json["closing_question"] == "Is there anything else I can help you with?"
+    assert [message["text"] for message in pushing.output.messages] == [
+        "Sam here.",
+        "Is there anything else I can help you with?",
+    ]
