@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+from pydantic import BaseModel
 from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Blueprint, Sanic, response
 from sanic.request import Request
@@ -86,6 +87,7 @@ STATUS: tuple[tuple[type[SocialCareError], int], ...] = (
 )
 
 Action = Callable[[Workspace, AgentRecord], Awaitable[Any]]
+Body = TypeVar("Body", bound=BaseModel)
 
 
 def status_of(error: SocialCareError) -> int:
@@ -310,49 +312,31 @@ class WorkspaceInput(InputChannel):
                 request, lambda workspace, agent: workspace.accept(agent, handoff_id)
             )
 
-        @workspace_bp.route("/api/handoffs/<handoff_id:int>/reply", methods=["POST"])
-        async def reply(request: Request, handoff_id: int) -> HTTPResponse:
-            async def send(workspace: Workspace, agent: AgentRecord) -> dict[str, Any]:
-                return await workspace.reply(
-                    agent, handoff_id, parse_body(ReplyRequest, request.body)
-                )
+        def handoff_action(
+            model: type[Body],
+            operation: Callable[[Workspace, AgentRecord, int, Body], Awaitable[dict[str, Any]]],
+            *,
+            optional: bool = False,
+        ) -> Callable[[Request, int], Coroutine[Any, Any, HTTPResponse]]:
+            async def handle(request: Request, handoff_id: int) -> HTTPResponse:
+                async def act(workspace: Workspace, agent: AgentRecord) -> dict[str, Any]:
+                    body = parse_body(model, request.body, optional=optional)
+                    return await operation(workspace, agent, handoff_id, body)
 
-            return await answer(request, send)
+                return await answer(request, act)
 
-        @workspace_bp.route("/api/handoffs/<handoff_id:int>/cta", methods=["POST"])
-        async def cta(request: Request, handoff_id: int) -> HTTPResponse:
-            async def invite(workspace: Workspace, agent: AgentRecord) -> dict[str, Any]:
-                return await workspace.send_cta(
-                    agent, handoff_id, parse_body(CtaRequest, request.body)
-                )
+            return handle
 
-            return await answer(request, invite)
-
-        @workspace_bp.route("/api/handoffs/<handoff_id:int>/like", methods=["POST"])
-        async def like(request: Request, handoff_id: int) -> HTTPResponse:
-            async def liking(workspace: Workspace, agent: AgentRecord) -> dict[str, Any]:
-                return await workspace.like(
-                    agent, handoff_id, parse_body(LikeRequest, request.body)
-                )
-
-            return await answer(request, liking)
-
-        @workspace_bp.route("/api/handoffs/<handoff_id:int>/transfer", methods=["POST"])
-        async def transfer(request: Request, handoff_id: int) -> HTTPResponse:
-            async def move(workspace: Workspace, agent: AgentRecord) -> dict[str, Any]:
-                return await workspace.transfer(
-                    agent, handoff_id, parse_body(TransferRequest, request.body)
-                )
-
-            return await answer(request, move)
-
-        @workspace_bp.route("/api/handoffs/<handoff_id:int>/close", methods=["POST"])
-        async def close(request: Request, handoff_id: int) -> HTTPResponse:
-            async def end(workspace: Workspace, agent: AgentRecord) -> dict[str, Any]:
-                options = parse_body(CloseRequest, request.body, optional=True)
-                return await workspace.close(agent, handoff_id, options)
-
-            return await answer(request, end)
+        for path, handler in (
+            ("reply", handoff_action(ReplyRequest, Workspace.reply)),
+            ("cta", handoff_action(CtaRequest, Workspace.send_cta)),
+            ("like", handoff_action(LikeRequest, Workspace.like)),
+            ("transfer", handoff_action(TransferRequest, Workspace.transfer)),
+            ("close", handoff_action(CloseRequest, Workspace.close, optional=True)),
+        ):
+            workspace_bp.add_route(
+                handler, f"/api/handoffs/<handoff_id:int>/{path}", methods=["POST"], name=path
+            )
 
         @workspace_bp.route("/api/events", methods=["GET"])
         async def events(request: Request) -> HTTPResponse | None:

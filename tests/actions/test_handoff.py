@@ -21,10 +21,8 @@ NOON = datetime(2026, 1, 7, 12, 0, tzinfo=timezone.utc)
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> SocialStore:
-    social_store = SocialStore.from_url(f"sqlite:///{tmp_path / 'social.db'}")
-    social_store.upgrade()
-    return social_store
+def store(sqlite_store: SocialStore) -> SocialStore:
+    return sqlite_store  # one database is enough here: the store's own tests run on both
 
 
 @pytest.fixture

@@ -8,9 +8,6 @@ from typing import Any
 import pytest
 from rasa.core.policies.ensemble import DefaultPolicyPredictionEnsemble
 from rasa.core.policies.policy import PolicyPrediction
-from rasa.engine.graph import ExecutionContext, GraphSchema
-from rasa.engine.storage.local_model_storage import LocalModelStorage
-from rasa.engine.storage.resource import Resource
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import (
     ActionExecuted,
@@ -27,6 +24,7 @@ from bot.errors import ConfigurationError
 from bot.handoff.policy import ACTIVE_SLOT, OUTCOME_SLOT, HandoffPolicy
 from bot.policy import PublicThreadPolicy
 from tests.factories import context_dict
+from tests.policies import create_policy, predicted
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -37,12 +35,7 @@ def domain() -> Domain:
 
 
 def make_policy(tmp_path: Path, **config: Any) -> HandoffPolicy:
-    return HandoffPolicy.create(
-        {**HandoffPolicy.get_default_config(), **config},
-        LocalModelStorage(tmp_path),
-        Resource("handoff_policy"),
-        ExecutionContext(GraphSchema({}), "test"),
-    )
+    return create_policy(HandoffPolicy, tmp_path, **config)
 
 
 def user(intent: str, source: str | None = "messenger", text: str = "hello") -> UserUttered:
@@ -56,12 +49,6 @@ def tracker(domain: Domain, *events: Event) -> DialogueStateTracker:
         [ActionExecuted("action_listen"), *events],
         slots=domain.slots,
     )
-
-
-def predicted(domain: Domain, prediction: PolicyPrediction) -> str | None:
-    if prediction.max_confidence == 0:
-        return None
-    return domain.action_names_or_texts[prediction.max_confidence_index]
 
 
 QUEUED = (
@@ -151,12 +138,9 @@ def test_silence_wins_over_the_rule_policy_restart_and_the_public_call_to_action
     restart = [0.0] * len(domain.action_names_or_texts)
     restart[domain.index_for_action("action_restart")] = 1.0
     rule = PolicyPrediction(restart, "RulePolicy", 4, is_no_user_prediction=True)
-    public = PublicThreadPolicy.create(
-        PublicThreadPolicy.get_default_config(),
-        LocalModelStorage(tmp_path),
-        Resource("public_thread_policy"),
-        ExecutionContext(GraphSchema({}), "test"),
-    ).predict_action_probabilities(conversation, domain)
+    public = create_policy(PublicThreadPolicy, tmp_path).predict_action_probabilities(
+        conversation, domain
+    )
     ours = make_policy(tmp_path).predict_action_probabilities(conversation, domain)
 
     winner = DefaultPolicyPredictionEnsemble().combine_predictions(

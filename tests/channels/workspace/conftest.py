@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -167,9 +166,8 @@ def domain() -> Domain:
 
 
 @pytest.fixture
-def bench(tmp_path: Path, domain: Domain) -> Iterator[Workbench]:
-    store = SocialStore.from_url(f"sqlite:///{tmp_path / 'social.db'}")
-    store.upgrade()
+def bench(sqlite_store: SocialStore, domain: Domain) -> Workbench:
+    store = sqlite_store
     delivery = FakeDelivery()
     registry = DeliveryRegistry()
     registry.register("facebook", delivery)
@@ -200,5 +198,4 @@ def bench(tmp_path: Path, domain: Domain) -> Iterator[Workbench]:
     tokens = {
         name: directory.issue_token(record.id, TokenKind.API) for name, record in agents.items()
     }
-    yield Workbench(app, store, channel, delivery, agent, tokens, agents, clock)
-    store.dispose()
+    return Workbench(app, store, channel, delivery, agent, tokens, agents, clock)
