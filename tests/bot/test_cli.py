@@ -177,3 +177,38 @@ def test_agents_errors_say_what_is_wrong(
 
     assert main(["--endpoints", str(endpoints), "agents", *args, *routing]) == 1
     assert message in capsys.readouterr().err
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize(
+    ("typed", "code", "message"),
+    [
+        (["a long password", "a long password"], 0, "agent sam added"),
+        (["a long password", "another password"], 1, "the two passwords differ"),
+    ],
+)
+def test_agents_add_asks_for_the_password_twice_at_a_terminal(
+    endpoints: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    typed: list[str],
+    code: int,
+    message: str,
+) -> None:
+    answers = iter(typed)
+    monkeypatch.setattr("sys.stdin", _Terminal(""))
+    monkeypatch.setattr("getpass.getpass", lambda prompt: next(answers))
+    routing = ["--routing", str(_routing_file(tmp_path))]
+
+    result = main(
+        ["--endpoints", str(endpoints), "agents", "add", "sam", "--skill", "care_private", *routing]
+    )
+
+    captured = capsys.readouterr()
+    assert result == code
+    assert message in captured.out + captured.err
