@@ -8,9 +8,6 @@ from typing import Any
 import pytest
 from rasa.core.policies.ensemble import DefaultPolicyPredictionEnsemble
 from rasa.core.policies.policy import PolicyPrediction
-from rasa.engine.graph import ExecutionContext, GraphSchema
-from rasa.engine.storage.local_model_storage import LocalModelStorage
-from rasa.engine.storage.resource import Resource
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, ActiveLoop, Event, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
@@ -18,6 +15,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from bot.errors import ConfigurationError
 from bot.policy import VISIBILITY_SLOT, PublicThreadPolicy
 from tests.factories import context_dict
+from tests.policies import create_policy, predicted
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -28,12 +26,7 @@ def domain() -> Domain:
 
 
 def make_policy(tmp_path: Path, **config: Any) -> PublicThreadPolicy:
-    return PublicThreadPolicy.create(
-        {**PublicThreadPolicy.get_default_config(), **config},
-        LocalModelStorage(tmp_path),
-        Resource("public_thread_policy"),
-        ExecutionContext(GraphSchema({}), "test"),
-    )
+    return create_policy(PublicThreadPolicy, tmp_path, **config)
 
 
 def user(source: str | None, text: str = "where is my order?", **context: Any) -> UserUttered:
@@ -47,12 +40,6 @@ def tracker(domain: Domain, *events: Event) -> DialogueStateTracker:
         [ActionExecuted("action_listen"), *events],
         slots=domain.slots,
     )
-
-
-def predicted(domain: Domain, prediction: PolicyPrediction) -> str | None:
-    if prediction.max_confidence == 0:
-        return None
-    return domain.action_names_or_texts[prediction.max_confidence_index]
 
 
 @pytest.mark.parametrize("source", ["facebook_comment", "facebook_post", "tweet"])
