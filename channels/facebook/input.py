@@ -24,6 +24,7 @@ from bot.consumers import ConsumerFlags
 from bot.context import Platform, SocialContext, Visibility
 from bot.events import Skipped, SocialEvent
 from bot.guard import OutboundGuard, Target
+from bot.handoff.delivery import register_delivery
 from bot.identities import IdentityLinks
 from bot.inbox import Inbox
 from bot.inbox_worker import RetryPolicy
@@ -31,6 +32,7 @@ from bot.origins import CONTINUE_FROM_PUBLIC, REF_PREFIX, PublicOrigins, arrival
 from bot.outbound import OutboundLog
 from bot.runtime import shared_guard, shared_store
 from bot.store import SocialStore
+from channels.facebook.agents import FacebookAgentDelivery
 from channels.facebook.config import EditPolicy, FacebookConfig
 from channels.facebook.graph import GraphClient
 from channels.facebook.normalise import (
@@ -248,6 +250,12 @@ class FacebookInput(SocialInputChannel):
         """The shared webhook routes; the Graph client closes when the server stops."""
         webhook = super().blueprint(on_new_message)
         channel = self
+
+        @webhook.listener("after_server_start")
+        async def serve_agents(_app: Any, _loop: Any) -> None:
+            # The workspace's agents act on Facebook through the same sender as the bot.
+            sender = channel.sender
+            register_delivery(PLATFORM, FacebookAgentDelivery(sender, channel.inbox, sender.links))
 
         @webhook.listener("before_server_stop")
         async def close_graph_client(_app: Any, _loop: Any) -> None:
