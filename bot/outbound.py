@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -49,6 +49,8 @@ class OutboundRecord:
     error_code: int | None
     error_message: str | None
     created_at: datetime
+    inbox_event: str | None = None
+    turn_seq: int | None = None
 
 
 def _record(row: RowMapping) -> OutboundRecord:
@@ -79,8 +81,10 @@ class OutboundLog:
         status: OutboundStatus,
         platform_message_id: str | None = None,
         error: PlatformError | OutboundRefused | None = None,
+        inbox_event: str | None = None,
+        turn_seq: int | None = None,
     ) -> None:
-        """Appends one outbound message.
+        """Appends one outbound message (``inbox_event``, ``turn_seq``: the turn it belongs to).
 
         Raises:
             StoreError: the store failed.
@@ -100,6 +104,8 @@ class OutboundLog:
             "error_code": error.code if isinstance(error, PlatformError) else None,
             "error_message": str(error)[:2000] if error is not None else None,
             "created_at": datetime.now(timezone.utc),
+            "inbox_event": inbox_event,
+            "turn_seq": turn_seq,
         }
         try:
             with self._engine.begin() as connection:
@@ -121,6 +127,18 @@ class OutboundLog:
             .limit(1)
         )
         return bool(self._rows(query, f"reading outbound {kind} to {target_id}"))
+
+    def turn_progress(self, inbox_event: str) -> int:
+        """How many messages of the turn answering ``inbox_event`` are done (sent, failed or
+        refused): a replay of that turn skips them."""
+        table = outbound_messages
+        query = select(func.max(table.c.turn_seq)).where(table.c.inbox_event == inbox_event)
+        try:
+            with self._engine.connect() as connection:
+                done = connection.execute(query).scalar()
+        except SQLAlchemyError as exc:
+            raise StoreError(f"reading the turn of {inbox_event} failed: {exc}") from exc
+        return int(done or 0)
 
     def for_conversation(self, sender_id: str, limit: int = 100) -> list[OutboundRecord]:
         """The conversation's outbound messages, oldest first (the newest ``limit``)."""

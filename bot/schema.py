@@ -92,8 +92,13 @@ outbound_messages = Table(
     Column("error_code", Integer, nullable=True),
     Column("error_message", Text, nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # The inbox event whose turn sent it, and its place in that turn (revision 0006): a turn
+    # replayed after a crash skips what it sent before.
+    Column("inbox_event", String(255), nullable=True),
+    Column("turn_seq", Integer, nullable=True),
     Index("ix_outbound_messages_sender_id", "sender_id", "id"),
     Index("ix_outbound_messages_target", "platform", "kind", "target_id"),
+    Index("ix_outbound_messages_inbox_event", "inbox_event"),
 )
 
 # A consumer's public identity (a Facebook commenter's id) linked to their private one (the

@@ -97,6 +97,29 @@ class SocialOutputChannel(OutputChannel, abc.ABC):
         self.guard = guard
         self.cta_responses = frozenset(cta_responses)
         self.outbound = outbound
+        self.inbox_event: str | None = None
+        self._replay = False
+        self._turn_seq = 0
+        self._done_before: int | None = None
+
+    def bind_turn(self, inbox_event: str, *, replay: bool) -> None:
+        """The turn answers ``inbox_event``; ``replay``: it was tried before (a crash, a retry),
+        so the messages it sent then are not sent again."""
+        self.inbox_event = inbox_event
+        self._replay = replay
+
+    async def _sent_before(self, turn_seq: int) -> bool:
+        if not self._replay or self.outbound is None or self.inbox_event is None:
+            return False
+        if self._done_before is None:
+            try:
+                self._done_before = await asyncio.to_thread(
+                    self.outbound.turn_progress, self.inbox_event
+                )
+            except StoreError:
+                logger.exception("reading what %s sent before failed", self.inbox_event)
+                self._done_before = 0
+        return turn_seq <= self._done_before
 
     @abc.abstractmethod
     async def deliver(
@@ -127,6 +150,15 @@ class SocialOutputChannel(OutputChannel, abc.ABC):
         """Checks one response with the guard and delivers it (never raises for a refusal)."""
         outbound = outbound_message(message)
         if _is_empty(outbound):
+            return
+        self._turn_seq += 1
+        if await self._sent_before(self._turn_seq):
+            logger.info(
+                "%s: message %d of the turn of %s was sent before the replay: not sent again",
+                self.name(),
+                self._turn_seq,
+                self.inbox_event,
+            )
             return
         origin = self.origin_of(outbound)
         try:
@@ -193,6 +225,8 @@ class SocialOutputChannel(OutputChannel, abc.ABC):
                 status=status,
                 platform_message_id=sent.platform_message_id if sent else None,
                 error=error,
+                inbox_event=self.inbox_event,
+                turn_seq=self._turn_seq if self.inbox_event else None,
             )
         except StoreError:
             logger.exception("recording an outbound message of %s failed", target.conversation_id)

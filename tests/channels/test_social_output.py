@@ -151,3 +151,34 @@ def test_unknown_response_keys_are_kept_as_extras() -> None:
 
     assert message.extras == {"template_name": "x"}
     assert message.response_name == "utter_hi"
+
+
+async def test_a_replayed_turn_does_not_send_again_what_it_sent_before(log: OutboundLog) -> None:
+    first = output_for("messenger", log)
+    first.bind_turn("facebook:mid:m_1", replay=False)
+    await first.send_response("x", {"text": "One"})
+    await first.send_response("x", {"text": "Two"})
+    # The process died here, before the third message and before the inbox heard.
+
+    again = output_for("messenger", log)
+    again.bind_turn("facebook:mid:m_1", replay=True)
+    for text in ("One", "Two", "Three"):
+        await again.send_response("x", {"text": text})
+
+    assert [message.text for _, message in first.delivered] == ["One", "Two"]
+    assert [message.text for _, message in again.delivered] == ["Three"]
+    assert log.turn_progress("facebook:mid:m_1") == 3
+
+
+async def test_a_first_try_sends_everything_even_if_another_turn_was_logged(
+    log: OutboundLog,
+) -> None:
+    earlier = output_for("messenger", log)
+    earlier.bind_turn("facebook:mid:m_1", replay=False)
+    await earlier.send_response("x", {"text": "One"})
+
+    other = output_for("messenger", log)
+    other.bind_turn("facebook:mid:m_2", replay=True)
+    await other.send_response("x", {"text": "Hello"})
+
+    assert [message.text for _, message in other.delivered] == ["Hello"]
