@@ -21,6 +21,7 @@ from bot.settings import Settings, read_env_file
 from launcher.cli import child_environment
 from launcher.model import ensure_model
 from launcher.stack import Stack, service_specs
+from sandbox.client import SandboxClient
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -162,3 +163,12 @@ def stack(model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run
         )
     finally:
         running.stop()
+
+
+@pytest.fixture(scope="session")
+def sandbox(stack: RunningStack) -> Iterator[SandboxClient]:
+    """A client of the stack's sandbox (the local Facebook and X)."""
+    url = f"http://{stack.settings.bind_host}:{stack.settings.sandbox_port}"
+    with SandboxClient(url) as client:
+        client.wait_ready()
+        yield client
