@@ -44,9 +44,10 @@ from channels.facebook.normalise import (
 from channels.facebook.output import FacebookOutput
 from channels.facebook.sender import PRIVATE_REPLY, PUBLIC_REPLY, FacebookSender
 from channels.facebook.verify import check_signature, subscription_challenge
-from channels.facebook.wire import parse_delivery
+from channels.facebook.wire import Delivery, MessagingItem, parse_delivery
 from channels.platform_client import CallRetry
 from channels.social import SocialInputChannel
+from channels.social_output import send_key_of
 
 __all__ = ["FacebookInput"]
 
@@ -159,7 +160,23 @@ class FacebookInput(SocialInputChannel):
                     "was skipped",
                     entry.id,
                 )
+        self._confirm_echoes(delivery)
         return normalise_delivery(delivery, self.config, received_at=self._clock())
+
+    def _confirm_echoes(self, delivery: Delivery) -> None:
+        """Messenger echoes what the page sent, with our ``metadata``: a message a crash left
+        ``sending`` is known to have gone out (so a replay does not send it twice)."""
+        outbound = self.sender.outbound
+        if outbound is None:
+            return
+        for entry in delivery.entry:
+            for item in entry.messaging:
+                message = item.message if isinstance(item, MessagingItem) else None
+                if message is None or not message.is_echo or not message.metadata:
+                    continue
+                key = send_key_of(message.metadata)
+                if key is not None:
+                    outbound.confirm(*key)
 
     async def admit(self, event: SocialEvent) -> Sequence[SocialEvent | Skipped]:
         """Drops edits of answered comments (``edits: new_if_unanswered``); links m.me refs; puts

@@ -11,7 +11,7 @@ from bot.errors import MessageTooLong, OutsideMessagingWindow
 from bot.guard import Origin, OutboundGuard, OutboundMessage, Target
 from bot.outbound import OutboundLog, OutboundStatus
 from bot.store import SocialStore
-from channels.social_output import SentMessage, SocialOutputChannel, outbound_message
+from channels.social_output import SentMessage, SocialOutputChannel, outbound_message, send_key_of
 from tests.factories import make_context
 
 
@@ -182,3 +182,48 @@ async def test_a_first_try_sends_everything_even_if_another_turn_was_logged(
     await other.send_response("x", {"text": "Hello"})
 
     assert [message.text for _, message in other.delivered] == ["Hello"]
+
+
+async def test_a_message_left_on_its_way_by_a_crash_is_sent_again_unless_known_to_have_arrived(
+    log: OutboundLog,
+) -> None:
+    crashed = output_for("messenger", log)
+    crashed.bind_turn("facebook:mid:m_9", replay=False)
+    target = crashed.target
+    assert target is not None
+    for place in (1, 2):  # both were on their way when the process died
+        log.record(
+            sender_id=target.conversation_id,
+            platform="facebook",
+            account_id=target.account_id,
+            origin="bot",
+            visibility="private",
+            kind="message",
+            target_id=target.user_id,
+            text=f"in doubt {place}",
+            status=OutboundStatus.SENDING,
+            inbox_event="facebook:mid:m_9",
+            turn_seq=place,
+        )
+    assert log.confirm("facebook:mid:m_9", 1)  # the platform's echo of the first came
+
+    again = output_for("messenger", log)
+    again.bind_turn("facebook:mid:m_9", replay=True)
+    for text in ("in doubt 1", "in doubt 2"):
+        await again.send_response("x", {"text": text})
+
+    assert [message.text for _, message in again.delivered] == ["in doubt 2"]
+    assert log.turn_progress("facebook:mid:m_9") == 2
+
+
+@pytest.mark.parametrize(
+    ("key", "parsed"),
+    [
+        ("turn:facebook:mid:m_1#3", ("facebook:mid:m_1", 3)),
+        ("turn:a#b#2", ("a#b", 2)),
+        ("turn:x#", None),
+        ("something else", None),
+    ],
+)
+def test_send_keys_name_the_turn_and_the_place(key: str, parsed: tuple[str, int] | None) -> None:
+    assert send_key_of(key) == parsed
