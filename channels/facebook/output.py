@@ -30,7 +30,8 @@ __all__ = ["TYPING_WAIT", "FacebookOutput"]
 logger = logging.getLogger(__name__)
 
 TYPING_WAIT = 1.0  # seconds the first answer waits at most for the typing indicator
-ECHO_WAIT = 3.0  # seconds a replay waits for the echo of a message a crash left in doubt
+ECHO_WAIT = 15.0  # seconds a replay waits for the echo of a message a crash left in doubt
+# (Meta delivers it again, with backoff, when the crash made the first delivery fail)
 
 
 class FacebookOutput(SocialOutputChannel):
@@ -77,7 +78,7 @@ class FacebookOutput(SocialOutputChannel):
 
     async def sent_in_doubt(self, turn_seq: int) -> bool:
         """Messenger echoes every message the page sent, with our metadata: a message a crash
-        left on its way is known to have arrived once its echo came (waits up to a few s)."""
+        left on its way is known to have arrived once its echo came (waits up to ``ECHO_WAIT`` s)."""
         if self.outbound is None or self.inbox_event is None:
             return False
         deadline = asyncio.get_running_loop().time() + ECHO_WAIT
