@@ -44,6 +44,21 @@ class SandboxConfig:
     x_timeout_s: float = 10.0
     handshake_interval_s: float = 1.0
     log_level: str = "INFO"
+    delivery_concurrency: int = 1
+
+    @property
+    def facebook_webhooks(self) -> tuple[str, ...]:
+        """The Facebook webhook URLs (several: deliveries take turns, like a load balancer)."""
+        return _urls(self.facebook_webhook)
+
+    @property
+    def x_webhooks(self) -> tuple[str, ...]:
+        """The X webhook URLs (several: deliveries take turns, like a load balancer)."""
+        return _urls(self.x_webhook)
+
+
+def _urls(value: str) -> tuple[str, ...]:
+    return tuple(url.strip() for url in value.split(",") if url.strip())
 
 
 # Numeric options: (option, environment variable, default, help).
@@ -84,12 +99,20 @@ def _parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
     parser.add_argument(
         "--facebook-webhook",
         default=env.get("SANDBOX_FACEBOOK_WEBHOOK", f"{rasa}/webhooks/facebook/webhook"),
-        help="where Facebook deliveries go (default: the Rasa server's Facebook channel)",
+        help="where Facebook deliveries go (default: the Rasa server's Facebook channel); "
+        "several comma-separated URLs take turns, like a load balancer in front of replicas",
     )
     parser.add_argument(
         "--x-webhook",
         default=env.get("SANDBOX_X_WEBHOOK", f"{rasa}/webhooks/twitter/webhook"),
-        help="where X deliveries go (default: the Rasa server's X channel)",
+        help="where X deliveries go (default: the Rasa server's X channel); several "
+        "comma-separated URLs take turns",
+    )
+    parser.add_argument(
+        "--delivery-concurrency",
+        type=int,
+        default=int(env.get("SANDBOX_DELIVERY_CONCURRENCY", "1")),
+        help="deliveries in flight at once per platform (1: one after the other, in order)",
     )
     for option, variable, default, explanation in _NUMBERS:
         parser.add_argument(
@@ -114,6 +137,10 @@ def parse_config(argv: Sequence[str] | None, env: Mapping[str, str]) -> SandboxC
         )
     if not 0 < args.port < 65536:
         raise ConfigError(f"--port / SANDBOX_PORT: expected 1-65535, got {args.port}")
+    if args.delivery_concurrency < 1:
+        raise ConfigError(
+            f"--delivery-concurrency: expected 1 or more, got {args.delivery_concurrency}"
+        )
     if args.retry_scale <= 0:
         raise ConfigError(f"--retry-scale: expected a number above 0, got {args.retry_scale}")
     return SandboxConfig(
@@ -127,6 +154,7 @@ def parse_config(argv: Sequence[str] | None, env: Mapping[str, str]) -> SandboxC
         x_consumer_secret=env["X_CONSUMER_SECRET"],
         x_access_token=env["X_ACCESS_TOKEN"],
         retry_scale=args.retry_scale,
+        delivery_concurrency=args.delivery_concurrency,
         facebook_timeout_s=args.facebook_timeout,
         x_timeout_s=args.x_timeout,
         handshake_interval_s=args.handshake_interval,

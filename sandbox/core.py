@@ -63,7 +63,13 @@ class Sandbox:
             "facebook": facebook_schedule(self.config.retry_scale, self.config.facebook_timeout_s),
             "x": x_schedule(self.config.retry_scale, self.config.x_timeout_s),
         }
-        self._deliverer = Deliverer(self._http, schedules, self.clock)
+        self._deliverer = Deliverer(
+            self._http,
+            schedules,
+            self.clock,
+            targets={"facebook": self.config.facebook_webhooks, "x": self.config.x_webhooks},
+            senders=self.config.delivery_concurrency,
+        )
         self._deliverer.start()
         self._handshakes = Handshakes(self._http, self.config, self.clock)
         self._handshakes.start()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import time
 from collections.abc import Coroutine
@@ -75,14 +76,27 @@ class Deliverer:
         http: the client that POSTs to the webhooks.
         schedules: the retry schedule of each platform (``facebook``, ``x``).
         clock: the sandbox clock (attempt times).
+        targets: each platform's webhook URLs; with several, attempts take turns among them (a
+            load balancer in front of replicas), retries included.
+        senders: deliveries in flight at once per platform (1: strictly one after the other).
     """
 
     def __init__(
-        self, http: httpx.AsyncClient, schedules: dict[str, RetrySchedule], clock: Clock
+        self,
+        http: httpx.AsyncClient,
+        schedules: dict[str, RetrySchedule],
+        clock: Clock,
+        *,
+        targets: dict[str, tuple[str, ...]] | None = None,
+        senders: int = 1,
     ) -> None:
         self.http = http
         self.schedules = schedules
         self.clock = clock
+        self._targets = {
+            platform: itertools.cycle(urls) for platform, urls in (targets or {}).items() if urls
+        }
+        self._sender_count = senders
         self.deliveries: dict[str, Delivery] = {}
         self._seq = 0
         self._queues: dict[str, asyncio.Queue[Delivery]] = {}
@@ -95,7 +109,8 @@ class Deliverer:
         for platform in self.schedules:
             queue: asyncio.Queue[Delivery] = asyncio.Queue()
             self._queues[platform] = queue
-            self._senders.append(asyncio.create_task(self._send_in_order(queue)))
+            for _ in range(self._sender_count):
+                self._senders.append(asyncio.create_task(self._send_in_order(queue)))
 
     def _spawn_retry(self, coroutine: Coroutine[Any, Any, None]) -> None:
         task = asyncio.create_task(coroutine)
@@ -182,6 +197,9 @@ class Deliverer:
         started = time.monotonic()
         status: int | None = None
         error: str | None = None
+        targets = self._targets.get(delivery.platform)
+        if targets is not None:
+            delivery.url = next(targets)
         try:
             response = await self.http.post(
                 delivery.url,

@@ -60,8 +60,8 @@ class Handshakes:
         self.config = config
         self.clock = clock
         self.status = {
-            "facebook": HandshakeStatus("facebook", config.facebook_webhook),
-            "x": HandshakeStatus("x", config.x_webhook),
+            "facebook": HandshakeStatus("facebook", config.facebook_webhooks[0]),
+            "x": HandshakeStatus("x", config.x_webhooks[0]),
         }
         self._tasks: list[asyncio.Task[None]] = []
 

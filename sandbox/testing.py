@@ -16,7 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -79,6 +79,7 @@ def running_sandbox(
     port: int | None = None,
     log_path: Path | None = None,
     startup_timeout: float = 30.0,
+    extra_args: Sequence[str] = (),
 ) -> Iterator[RunningSandbox]:
     """Starts ``python -m sandbox``, waits for its health check, and stops it afterwards.
 
@@ -94,6 +95,7 @@ def running_sandbox(
         *("--facebook-webhook", facebook_webhook, "--x-webhook", x_webhook),
         *("--retry-scale", str(retry_scale), "--handshake-interval", str(handshake_interval)),
         *("--facebook-timeout", str(facebook_timeout), "--x-timeout", str(x_timeout)),
+        *extra_args,
     ]
     base_url = f"http://127.0.0.1:{port}"
     with open(log_path, "wb") as log:
