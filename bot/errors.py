@@ -23,7 +23,8 @@ Every error the project raises on purpose derives from ``SocialCareError``. Fore
     │       ├── DuplicateContent        the same text was already posted (X 187)
     │       └── InvalidRequest          refused as wrong: our bug (100, other 4xx)
     └── OutboundRefused             a send we refuse: the guard (automated, public target)...
-        └── MessageTooLong          ...or a text over the target's limit (never cut silently)
+        ├── MessageTooLong          ...or a text over the target's limit (never cut silently)
+        └── CtaLimitReached         ...or a call to action beyond its limits (cooldown, brand)
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ __all__ = [
     "AuthenticationFailed",
     "BadSignature",
     "ConfigurationError",
+    "CtaLimitReached",
     "DuplicateContent",
     "InboundError",
     "InvalidRequest",
@@ -225,3 +227,8 @@ class MessageTooLong(OutboundRefused):
         self.length = length
         self.limit = limit
         super().__init__(message, origin=origin, target=target)
+
+
+class CtaLimitReached(OutboundRefused):
+    """A call to action the guard refuses: one was sent to this author and thread within the
+    cooldown, or the author is the brand's own account."""

@@ -8,6 +8,7 @@ Listed in ``config.yml``::
         cta_action: action_public_to_private     # fills cta_name and cta_link
         cta_response: utter_public_to_private    # the invitation, with channel variations
         cta_cooldown_hours: 24   # one call to action per author and thread in this window
+        handoff_slot: handoff_active  # set while a human agent owns the conversation
 
 After a public message it predicts the call to action (the action, then its response), then
 ``action_listen``, with confidence
@@ -15,7 +16,11 @@ After a public message it predicts the call to action (the action, then its resp
 (the ensemble keeps only no-user predictions when there is one). In private it predicts nothing
 and stays out of the way. It remembers the visibility in the ``social_visibility`` slot, so an
 external event (``/trigger_intent``, a reminder), whose metadata replaces the social context,
-is still known to be public.
+is still known to be public. No call to action goes to the brand's own account, nor into a
+conversation a human agent owns (the ``handoff_slot`` is set): the policy listens instead.
+
+The cooldown is also the process's (``bot.runtime.set_cta_cooldown``): the output guard's
+limiter (``bot.cta_limits``) enforces the same window where messages leave.
 """
 
 from __future__ import annotations
@@ -44,12 +49,14 @@ from bot.public_thread import (
     ctas_sent,
     decide,
 )
+from bot.runtime import set_cta_cooldown
 
-__all__ = ["VISIBILITY_SLOT", "PublicThreadPolicy"]
+__all__ = ["HANDOFF_SLOT", "VISIBILITY_SLOT", "PublicThreadPolicy", "thread_state"]
 
 logger = logging.getLogger(__name__)
 
 VISIBILITY_SLOT = "social_visibility"
+HANDOFF_SLOT = "handoff_active"  # the handoff's: "queued" or "assigned" while a human owns it
 MIN_PRIORITY = 5  # RulePolicy has 4; the policy must outrank every built-in policy
 
 
@@ -75,12 +82,20 @@ def _turns(tracker: DialogueStateTracker) -> list[tuple[str, str | None, float]]
     return turns
 
 
-def thread_state(tracker: DialogueStateTracker, rules: PublicThreadRules) -> ThreadState:
+def _slot_value(tracker: DialogueStateTracker, name: str) -> Any:
+    # Not get_slot(): it logs every read of a slot the domain lacks (no handoff in the domain).
+    slot = tracker.slots.get(name)
+    return slot.value if slot is not None else None
+
+
+def thread_state(
+    tracker: DialogueStateTracker, rules: PublicThreadRules, handoff_slot: str = HANDOFF_SLOT
+) -> ThreadState:
     """What ``decide`` needs, read from a live tracker."""
     latest = tracker.latest_message
     metadata = latest.metadata if latest is not None else None
     context = _social_context(metadata)
-    remembered = tracker.get_slot(VISIBILITY_SLOT)
+    remembered = _slot_value(tracker, VISIBILITY_SLOT)
     return ThreadState(
         latest_action=tracker.latest_action_name,
         visibility=context.visibility if context else None,
@@ -91,6 +106,8 @@ def thread_state(tracker: DialogueStateTracker, rules: PublicThreadRules) -> Thr
         else None,
         now=latest.timestamp if latest is not None else 0.0,
         ctas=ctas_sent(_turns(tracker), rules.cta_action),
+        agent_owns_thread=_slot_value(tracker, handoff_slot) not in (None, False, ""),
+        author_is_brand=context is not None and context.author.id == context.account_id,
     )
 
 
@@ -108,6 +125,7 @@ class PublicThreadPolicy(Policy):
             "cta_action": CTA_ACTION,
             "cta_response": CTA_RESPONSE,
             "cta_cooldown_hours": 24.0,
+            "handoff_slot": HANDOFF_SLOT,
         }
 
     def __init__(
@@ -127,18 +145,27 @@ class PublicThreadPolicy(Policy):
                 key="policies.PublicThreadPolicy.priority",
             )
         try:
-            cooldown = timedelta(hours=float(config.get("cta_cooldown_hours", 24.0)))
+            hours = float(config.get("cta_cooldown_hours", 24.0))
         except (TypeError, ValueError) as exc:
             raise ConfigurationError(
                 "expected a number of hours",
                 file="config.yml",
                 key="policies.PublicThreadPolicy.cta_cooldown_hours",
             ) from exc
+        if hours < 0:
+            raise ConfigurationError(
+                f"expected a number of hours of 0 or more, got {hours:g}",
+                file="config.yml",
+                key="policies.PublicThreadPolicy.cta_cooldown_hours",
+            )
+        cooldown = timedelta(hours=hours)
         self.rules = PublicThreadRules(
             cta_action=str(config.get("cta_action", CTA_ACTION)),
             cta_response=str(config.get("cta_response", CTA_RESPONSE)),
             cta_cooldown=cooldown,
         )
+        self.handoff_slot = str(config.get("handoff_slot") or HANDOFF_SLOT)
+        set_cta_cooldown(cooldown)  # the guard's limiter enforces the same window
 
     def train(
         self,
@@ -176,7 +203,7 @@ class PublicThreadPolicy(Policy):
         **kwargs: Any,
     ) -> PolicyPrediction:
         """The forced action after a public message; no prediction in private."""
-        decision = decide(thread_state(tracker, self.rules), self.rules)
+        decision = decide(thread_state(tracker, self.rules, self.handoff_slot), self.rules)
         events = [SlotSet(VISIBILITY_SLOT, decision.remember.value)] if decision.remember else []
         probabilities = self._default_predictions(domain)
         if decision.action is None:

@@ -1,13 +1,16 @@
 """What one ``rasa run`` process shares between its channels: the social store and its tables.
 
 The Facebook, X and workspace channels of a process use one engine (one connection pool) for the
-social store named by ``social_store.url`` in the endpoints file, and one output guard.
+social store named by ``social_store.url`` in the endpoints file, and one output guard. The call
+to action's cooldown is the process's too: ``PublicThreadPolicy`` sets it from ``config.yml`` when
+the model loads, and the guard's limiter (``bot.cta_limits``) enforces the same window.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+from datetime import timedelta
 from pathlib import Path
 
 from bot.consumers import ConsumerFlags
@@ -20,10 +23,13 @@ from bot.settings import process_environment
 from bot.store import SocialStore, store_url_from_endpoints
 
 __all__ = [
+    "DEFAULT_CTA_COOLDOWN",
     "consumer_flags",
+    "cta_cooldown",
     "identity_links",
     "outbound_log",
     "public_origins",
+    "set_cta_cooldown",
     "shared_guard",
     "shared_inbox",
     "shared_store",
@@ -34,6 +40,8 @@ logger = logging.getLogger(__name__)
 _lock = threading.Lock()
 _stores: dict[str, SocialStore] = {}
 _guard = OutboundGuard()
+DEFAULT_CTA_COOLDOWN = timedelta(hours=24)
+_cta_cooldown = DEFAULT_CTA_COOLDOWN
 
 
 def shared_store(endpoints: Path) -> SocialStore:
@@ -82,3 +90,14 @@ def consumer_flags(endpoints: Path) -> ConsumerFlags:
 def public_origins(endpoints: Path) -> PublicOrigins:
     """The public origins of calls to action, in the process's social store."""
     return PublicOrigins(shared_store(endpoints))
+
+
+def set_cta_cooldown(cooldown: timedelta) -> None:
+    """Sets the process's call-to-action cooldown (``PublicThreadPolicy`` does, from config.yml)."""
+    global _cta_cooldown
+    _cta_cooldown = cooldown
+
+
+def cta_cooldown() -> timedelta:
+    """The process's call-to-action cooldown: one per author and thread within it."""
+    return _cta_cooldown

@@ -84,6 +84,9 @@ outbound_messages = Table(
     Column("error_code", Integer, nullable=True),
     Column("error_message", Text, nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # The public thread (root post or tweet) or the private conversation; the call to action's
+    # limits are per author and thread. Added by revision 0005.
+    Column("thread_id", String(255), nullable=True),
     Index("ix_outbound_messages_sender_id", "sender_id", "id"),
     Index("ix_outbound_messages_target", "platform", "kind", "target_id"),
 )

@@ -18,6 +18,7 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 
 from bot.context import Visibility
+from bot.cta_limits import CtaLimiter
 from bot.errors import PlatformError
 from bot.guard import Origin, OutboundGuard, OutboundMessage, Target
 from bot.outbound import OutboundLog
@@ -41,6 +42,7 @@ class FacebookOutput(SocialOutputChannel):
         written_at: when that message was written (the Private Reply window).
         typing: the typing indicator started for this turn; the first message waits for it
             (up to ``typing_wait`` seconds), so the indicator does not arrive after the answer.
+        guard, outbound, cta_responses, cta_limiter: as for ``SocialOutputChannel``.
     """
 
     def __init__(
@@ -51,11 +53,18 @@ class FacebookOutput(SocialOutputChannel):
         guard: OutboundGuard,
         outbound: OutboundLog | None = None,
         cta_responses: Collection[str] = (CTA_RESPONSE,),
+        cta_limiter: CtaLimiter | None = None,
         written_at: datetime | None = None,
         typing: asyncio.Task[None] | None = None,
         typing_wait: float = TYPING_WAIT,
     ) -> None:
-        super().__init__(target=target, guard=guard, cta_responses=cta_responses, outbound=outbound)
+        super().__init__(
+            target=target,
+            guard=guard,
+            cta_responses=cta_responses,
+            outbound=outbound,
+            cta_limiter=cta_limiter,
+        )
         self.sender = sender
         self.written_at = written_at
         self._typing = typing

@@ -13,6 +13,7 @@ import logging
 from collections.abc import Collection, Sequence
 
 from bot.context import Visibility
+from bot.cta_limits import CtaLimiter
 from bot.errors import OutboundRefused
 from bot.guard import Origin, OutboundGuard, OutboundMessage, Target
 from bot.inbox import Inbox
@@ -44,6 +45,7 @@ class TwitterOutput(SocialOutputChannel):
         guard: the process's output guard.
         inbox: where an unbound channel finds the conversation's latest message.
         outbound: the outbound log.
+        cta_responses, cta_limiter: as for ``SocialOutputChannel``.
     """
 
     def __init__(
@@ -55,8 +57,15 @@ class TwitterOutput(SocialOutputChannel):
         inbox: Inbox | None = None,
         outbound: OutboundLog | None = None,
         cta_responses: Collection[str] = (CTA_RESPONSE,),
+        cta_limiter: CtaLimiter | None = None,
     ) -> None:
-        super().__init__(target=target, guard=guard, cta_responses=cta_responses, outbound=outbound)
+        super().__init__(
+            target=target,
+            guard=guard,
+            cta_responses=cta_responses,
+            outbound=outbound,
+            cta_limiter=cta_limiter,
+        )
         self.sender = sender
         self._inbox = inbox
         self._dm_sent = False  # the first DM of a turn replaces the options offered before

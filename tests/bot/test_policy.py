@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,16 +16,28 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, ActiveLoop, Event, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from bot import runtime
 from bot.errors import ConfigurationError
 from bot.policy import VISIBILITY_SLOT, PublicThreadPolicy
-from tests.factories import context_dict
+from tests.factories import X_ACCOUNT_ID, context_dict
 
 ROOT = Path(__file__).resolve().parents[2]
+# The handoff's slot (another branch adds it to domain.yml): "queued" or "assigned" while set.
+TEXT_SLOT = {"type": "text", "influence_conversation": False, "mappings": [{"type": "custom"}]}
 
 
 @pytest.fixture(scope="module")
 def domain() -> Domain:
     return Domain.load(ROOT / "domain.yml")
+
+
+@pytest.fixture(scope="module")
+def handoff_domain(domain: Domain) -> Domain:
+    return domain.merge(
+        Domain.from_dict(
+            {"slots": {name: dict(TEXT_SLOT) for name in ("handoff_active", "agent_on_it")}}
+        )
+    )
 
 
 def make_policy(tmp_path: Path, **config: Any) -> PublicThreadPolicy:
@@ -154,8 +167,68 @@ def test_training_checks_the_domain_has_what_the_policy_needs(tmp_path: Path) ->
     [
         ({"priority": 3}, "expected a priority of at least 5"),
         ({"cta_cooldown_hours": "soon"}, "cta_cooldown_hours: expected a number of hours"),
+        ({"cta_cooldown_hours": -1}, "cta_cooldown_hours: expected a number of hours of 0 or"),
     ],
 )
 def test_bad_options_name_the_key(tmp_path: Path, config: dict[str, Any], message: str) -> None:
     with pytest.raises(ConfigurationError, match=message):
         make_policy(tmp_path, **config)
+
+
+@pytest.mark.parametrize(
+    ("config", "slot", "value", "expected"),
+    [
+        ({}, "handoff_active", "assigned", "action_listen"),
+        ({}, "handoff_active", "queued", "action_listen"),
+        ({}, "handoff_active", None, "action_public_to_private"),
+        ({"handoff_slot": "agent_on_it"}, "agent_on_it", "yes", "action_listen"),
+        ({"handoff_slot": "agent_on_it"}, "handoff_active", "assigned", "action_public_to_private"),
+    ],
+)
+def test_no_call_to_action_into_a_thread_a_human_agent_owns(
+    handoff_domain: Domain,
+    tmp_path: Path,
+    config: dict[str, Any],
+    slot: str,
+    value: str | None,
+    expected: str,
+) -> None:
+    conversation = tracker(handoff_domain, SlotSet(slot, value), user("facebook_comment"))
+
+    prediction = make_policy(tmp_path, **config).predict_action_probabilities(
+        conversation, handoff_domain
+    )
+
+    assert predicted(handoff_domain, prediction) == expected
+    assert prediction.is_no_user_prediction
+
+
+def test_without_a_handoff_slot_in_the_domain_the_invitation_goes(
+    domain: Domain, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level("INFO"):
+        prediction = make_policy(tmp_path).predict_action_probabilities(
+            tracker(domain, user("tweet")), domain
+        )
+
+    assert predicted(domain, prediction) == "action_public_to_private"
+    assert "non existing slot" not in caplog.text
+
+
+def test_the_brand_s_own_tweet_gets_no_invitation(domain: Domain, tmp_path: Path) -> None:
+    brand = {"id": X_ACCOUNT_ID, "name": "Brightcart", "handle": "brightcart"}
+    conversation = tracker(domain, user("tweet", author=brand))
+
+    prediction = make_policy(tmp_path).predict_action_probabilities(conversation, domain)
+
+    assert predicted(domain, prediction) == "action_listen"
+
+
+def test_the_cooldown_is_the_process_s_for_the_output_guard(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(runtime, "_cta_cooldown", runtime.DEFAULT_CTA_COOLDOWN)
+
+    make_policy(tmp_path, cta_cooldown_hours=2.5)
+
+    assert runtime.cta_cooldown() == timedelta(hours=2.5)

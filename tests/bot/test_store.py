@@ -12,7 +12,7 @@ from bot.inbox import Inbox, event_document
 from bot.store import DEFAULT_URL, SocialStore, store_url_from_endpoints
 from tests.factories import make_event
 
-HEAD = "0004"
+HEAD = "0005"
 
 
 def test_upgrade_creates_the_schema_at_the_latest_revision(store_url: str) -> None:
