@@ -68,15 +68,23 @@ def _social_context(metadata: dict[str, Any] | None) -> SocialContext | None:
         return None
 
 
+def _is_external(metadata: dict[str, Any] | None) -> bool:
+    return bool(metadata and metadata.get("is_external"))
+
+
 def _turns(tracker: DialogueStateTracker) -> list[tuple[str, str | None, float]]:
+    """The ``(kind, value, timestamp)`` turns of ``ctas_sent``: user messages with their public
+    thread, actions with their name. An external event (``/trigger_intent``, a reminder) carries
+    no social context: it stays in the thread of the message before it."""
     turns: list[tuple[str, str | None, float]] = []
+    thread: str | None = None
     for event in tracker.events:
         if isinstance(event, UserUttered):
-            context = _social_context(event.metadata)
-            public = context is not None and context.visibility is Visibility.PUBLIC
-            turns.append(
-                ("user", context.thread_id if public and context else None, event.timestamp)
-            )
+            if not _is_external(event.metadata):
+                context = _social_context(event.metadata)
+                public = context is not None and context.visibility is Visibility.PUBLIC
+                thread = context.thread_id if public and context else None
+            turns.append(("user", thread, event.timestamp))
         elif isinstance(event, ActionExecuted):
             turns.append(("action", event.action_name, event.timestamp))
     return turns
@@ -96,16 +104,21 @@ def thread_state(
     metadata = latest.metadata if latest is not None else None
     context = _social_context(metadata)
     remembered = _slot_value(tracker, VISIBILITY_SLOT)
+    turns = _turns(tracker)
+    is_external = _is_external(metadata)
+    thread_id = context.thread_id if context else None
+    if context is None and is_external:
+        thread_id = next((value for kind, value, _ in reversed(turns) if kind == "user"), None)
     return ThreadState(
         latest_action=tracker.latest_action_name,
         visibility=context.visibility if context else None,
-        thread_id=context.thread_id if context else None,
-        is_external=bool(metadata and metadata.get("is_external")),
+        thread_id=thread_id,
+        is_external=is_external,
         remembered_visibility=Visibility(remembered)
         if remembered in ("public", "private")
         else None,
         now=latest.timestamp if latest is not None else 0.0,
-        ctas=ctas_sent(_turns(tracker), rules.cta_action),
+        ctas=ctas_sent(turns, rules.cta_action),
         agent_owns_thread=_slot_value(tracker, handoff_slot) not in (None, False, ""),
         author_is_brand=context is not None and context.author.id == context.account_id,
     )

@@ -101,6 +101,10 @@ class TwitterOutput(SocialOutputChannel):
             )
             self._dm_sent = True
             return [sent]
+        if not message.text.strip():
+            # Only parts public threads cannot show (dropped by the guard): no bare @handle reply.
+            logger.info("twitter: nothing left to say in public to %s", target.event_id)
+            return []
         if target.event_id is None:
             raise OutboundRefused(
                 "a public reply needs the tweet it answers",

@@ -154,6 +154,24 @@ def test_an_external_event_after_a_public_message_stays_public(
     assert predicted(domain, prediction) == "action_public_to_private"
 
 
+def test_a_reminder_after_the_invitation_stays_in_its_thread_and_gets_no_second_one(
+    domain: Domain, tmp_path: Path
+) -> None:
+    conversation = tracker(
+        domain,
+        user("tweet"),
+        ActionExecuted("action_public_to_private"),
+        ActionExecuted("utter_public_to_private"),
+        ActionExecuted("action_listen"),
+        SlotSet(VISIBILITY_SLOT, "public"),
+        UserUttered("/remind", {"name": "greet"}, metadata={"is_external": True}),
+    )
+
+    prediction = make_policy(tmp_path).predict_action_probabilities(conversation, domain)
+
+    assert predicted(domain, prediction) == "action_listen"
+
+
 def test_training_checks_the_domain_has_what_the_policy_needs(tmp_path: Path) -> None:
     policy = make_policy(tmp_path)
     bare = Domain.from_dict({"intents": ["greet"], "responses": {"utter_greet": [{"text": "hi"}]}})

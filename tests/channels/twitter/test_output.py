@@ -130,6 +130,16 @@ async def test_the_channel_sends_one_call_to_action_per_author_and_thread(
     assert channel.guard.refusals[("twitter", "cta")] == 1
 
 
+async def test_a_public_call_to_action_left_empty_by_the_guard_sends_nothing(
+    channel: TwitterInput, fake: FakeX
+) -> None:
+    await output(channel, "tweet").send_response(
+        sender_of(), {"text": " ", "image": "https://cdn.test/cta.png", "utter_action": CTA}
+    )
+
+    assert fake.calls == []
+
+
 async def test_a_public_reply_already_starting_with_the_handle_is_not_addressed_twice(
     channel: TwitterInput, fake: FakeX
 ) -> None:
