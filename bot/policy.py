@@ -26,6 +26,7 @@ limiter (``bot.cta_limits``) enforces the same window where messages leave.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -35,11 +36,11 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import ActionExecuted, SlotSet, UserUttered
+from rasa.shared.core.events import ActionExecuted, Event, SlotSet, UserUttered
 from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from bot.context import SocialContext, Visibility
+from bot.context import METADATA_KEY, SocialContext, Visibility
 from bot.errors import ConfigurationError, InvalidSocialContext
 from bot.public_thread import (
     CTA_ACTION,
@@ -48,6 +49,7 @@ from bot.public_thread import (
     ThreadState,
     ctas_sent,
     decide,
+    effective_visibility,
 )
 from bot.runtime import set_cta_cooldown
 
@@ -72,20 +74,59 @@ def _is_external(metadata: dict[str, Any] | None) -> bool:
     return bool(metadata and metadata.get("is_external"))
 
 
-def _turns(tracker: DialogueStateTracker) -> list[tuple[str, str | None, float]]:
+def _public_thread(metadata: dict[str, Any] | None) -> str | None:
+    """The thread of a past message if it was public, read from two fields of its context.
+
+    Not ``SocialContext.from_metadata``: it costs tens of µs, and the policy reads every message
+    within the cooldown at each prediction; each was validated when it was the latest.
+    """
+    social = (metadata or {}).get(METADATA_KEY)
+    if not isinstance(social, dict) or social.get("visibility") != Visibility.PUBLIC.value:
+        return None
+    thread = social.get("thread_id")
+    return thread if isinstance(thread, str) else None
+
+
+_USER = UserUttered.type_name
+_ACTION = ActionExecuted.type_name
+
+
+def _recent_events(tracker: DialogueStateTracker, since: float, action: str) -> list[Event]:
+    """The user messages and runs of ``action`` from the newest consumer message written before
+    ``since``, oldest first.
+
+    Calls to action older than ``since`` (the cooldown's start) do not matter, so the policy's
+    time per prediction follows the activity within the cooldown, not the conversation's length.
+    The first message, if any, says which thread the calls to action after it belong to. Events
+    are told apart by ``type_name``: ``isinstance`` on Rasa's abstract event classes costs more
+    than the rest of the loop.
+    """
+    recent: list[Event] = []
+    for event in reversed(tracker.events):
+        kind = event.type_name
+        if kind == _ACTION:
+            if event.action_name == action:
+                recent.append(event)
+        elif kind == _USER:
+            recent.append(event)
+            if event.timestamp < since and not _is_external(event.metadata):
+                break
+    recent.reverse()
+    return recent
+
+
+def _turns(events: list[Event]) -> list[tuple[str, str | None, float]]:
     """The ``(kind, value, timestamp)`` turns of ``ctas_sent``: user messages with their public
     thread, actions with their name. An external event (``/trigger_intent``, a reminder) carries
     no social context: it stays in the thread of the message before it."""
     turns: list[tuple[str, str | None, float]] = []
     thread: str | None = None
-    for event in tracker.events:
-        if isinstance(event, UserUttered):
+    for event in events:
+        if event.type_name == _USER:
             if not _is_external(event.metadata):
-                context = _social_context(event.metadata)
-                public = context is not None and context.visibility is Visibility.PUBLIC
-                thread = context.thread_id if public and context else None
+                thread = _public_thread(event.metadata)
             turns.append(("user", thread, event.timestamp))
-        elif isinstance(event, ActionExecuted):
+        else:
             turns.append(("action", event.action_name, event.timestamp))
     return turns
 
@@ -104,24 +145,26 @@ def thread_state(
     metadata = latest.metadata if latest is not None else None
     context = _social_context(metadata)
     remembered = _slot_value(tracker, VISIBILITY_SLOT)
-    turns = _turns(tracker)
-    is_external = _is_external(metadata)
-    thread_id = context.thread_id if context else None
-    if context is None and is_external:
-        thread_id = next((value for kind, value, _ in reversed(turns) if kind == "user"), None)
-    return ThreadState(
+    state = ThreadState(
         latest_action=tracker.latest_action_name,
         visibility=context.visibility if context else None,
-        thread_id=thread_id,
-        is_external=is_external,
+        thread_id=context.thread_id if context else None,
+        is_external=_is_external(metadata),
         remembered_visibility=Visibility(remembered)
         if remembered in ("public", "private")
         else None,
         now=latest.timestamp if latest is not None else 0.0,
-        ctas=ctas_sent(turns, rules.cta_action),
         agent_owns_thread=_slot_value(tracker, handoff_slot) not in (None, False, ""),
         author_is_brand=context is not None and context.author.id == context.account_id,
     )
+    if effective_visibility(state) is not Visibility.PUBLIC:
+        return state  # the calls to action sent matter only after a public message
+    since = state.now - rules.cta_cooldown.total_seconds()
+    turns = _turns(_recent_events(tracker, since, rules.cta_action))
+    thread_id = state.thread_id
+    if context is None and state.is_external:
+        thread_id = next((value for kind, value, _ in reversed(turns) if kind == "user"), None)
+    return replace(state, thread_id=thread_id, ctas=ctas_sent(turns, rules.cta_action))
 
 
 @DefaultV1Recipe.register(

@@ -23,7 +23,9 @@ __all__ = [
     "Decision",
     "PublicThreadRules",
     "ThreadState",
+    "ctas_sent",
     "decide",
+    "effective_visibility",
 ]
 
 ACTION_LISTEN = "action_listen"
