@@ -140,6 +140,37 @@ def test_a_second_public_message_in_the_same_thread_gets_no_second_invitation(
     assert predicted(domain, prediction) == "action_listen"
 
 
+@pytest.mark.parametrize(
+    ("hours_later", "expected"),
+    [(1, "action_listen"), (23.9, "action_listen"), (24, "action_public_to_private")],
+)
+def test_the_invitation_comes_again_in_the_thread_once_the_cooldown_is_over(
+    domain: Domain, tmp_path: Path, hours_later: float, expected: str
+) -> None:
+    start, later = 1_000_000.0, 1_000_000.0 + hours_later * 3600
+    comment = user("facebook_comment")
+    comment.timestamp = start
+    private = user("messenger", text="hi")
+    private.timestamp = later - 60
+    again = user("facebook_comment", text="still waiting")
+    again.timestamp = later
+    conversation = tracker(
+        domain,
+        comment,
+        ActionExecuted("action_public_to_private", timestamp=start),
+        ActionExecuted("utter_public_to_private", timestamp=start),
+        ActionExecuted("action_listen", timestamp=start),
+        private,
+        ActionExecuted("utter_greet", timestamp=later - 60),
+        ActionExecuted("action_listen", timestamp=later - 60),
+        again,
+    )
+
+    prediction = make_policy(tmp_path).predict_action_probabilities(conversation, domain)
+
+    assert predicted(domain, prediction) == expected
+
+
 def test_an_external_event_after_a_public_message_stays_public(
     domain: Domain, tmp_path: Path
 ) -> None:
