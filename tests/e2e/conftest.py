@@ -16,6 +16,7 @@ from bot.settings import Settings, read_env_file
 from launcher.cli import child_environment
 from launcher.model import ensure_model
 from launcher.stack import Stack, service_specs
+from sandbox.client import SandboxClient
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -107,3 +108,13 @@ def stack(model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run
         yield RunningStack(settings=settings, log_dir=var / "log")
     finally:
         running.stop()
+
+
+@pytest.fixture(scope="module")
+def sandbox(stack: RunningStack) -> Iterator[SandboxClient]:
+    """A client of the stack's sandbox (a local Facebook and X), once it answers."""
+    with SandboxClient(
+        f"http://{stack.settings.bind_host}:{stack.settings.sandbox_port}"
+    ) as client:
+        client.wait_ready()
+        yield client

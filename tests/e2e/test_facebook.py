@@ -8,7 +8,6 @@ import hmac
 import json
 import time
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -20,15 +19,6 @@ from tests.e2e.conftest import RunningStack
 PAGE_ID = "100200300400500"
 POST_ID = f"{PAGE_ID}_122100000000000001"
 ASK_NUMBER = "What's your order number? It's in your confirmation email and looks like BC-123456."
-
-
-@pytest.fixture(scope="module")
-def sandbox(stack: RunningStack) -> Iterator[SandboxClient]:
-    with SandboxClient(
-        f"http://{stack.settings.bind_host}:{stack.settings.sandbox_port}"
-    ) as client:
-        client.wait_ready()
-        yield client
 
 
 def persona(sandbox: SandboxClient) -> dict[str, Any]:

@@ -9,7 +9,6 @@ import hmac
 import json
 import time
 import uuid
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
@@ -21,15 +20,6 @@ from tests.e2e.conftest import RunningStack
 
 ACCOUNT_ID = "2244994945"
 ASK_NUMBER = "What's your order number? It's in your confirmation email and looks like BC-123456."
-
-
-@pytest.fixture(scope="module")
-def sandbox(stack: RunningStack) -> Iterator[SandboxClient]:
-    with SandboxClient(
-        f"http://{stack.settings.bind_host}:{stack.settings.sandbox_port}"
-    ) as client:
-        client.wait_ready()
-        yield client
 
 
 def consumer(sandbox: SandboxClient) -> dict[str, Any]:
