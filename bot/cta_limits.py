@@ -8,7 +8,7 @@ response, the REST API, a reminder. A call to action to a public target is refus
 - the outbound log shows one sent to the same author in the same thread within the cooldown.
 
 The log is the social store's, so the limit holds across replicas and restarts. The cooldown is
-the policy's ``cta_cooldown_hours`` (``bot.runtime.cta_cooldown``) unless one is given.
+the policy's ``cta_cooldown_hours`` (``bot.runtime.call_to_action``) unless one is given.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from bot.context import Visibility
 from bot.errors import CtaLimitReached, OutboundRefused, StoreError
 from bot.guard import Origin, Target
 from bot.outbound import OutboundLog
-from bot.runtime import cta_cooldown
+from bot.runtime import call_to_action
 
 __all__ = ["CtaLimiter", "cta_refusal"]
 
@@ -76,7 +76,7 @@ class CtaLimiter:
     @property
     def cooldown(self) -> timedelta:
         """The window in force now."""
-        return cta_cooldown() if self._cooldown is None else self._cooldown
+        return call_to_action().cooldown if self._cooldown is None else self._cooldown
 
     def refusal(self, target: Target) -> OutboundRefused | None:
         """The refusal of a call to action to ``target``, or None. Blocking: reads the store.

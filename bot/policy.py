@@ -19,8 +19,9 @@ external event (``/trigger_intent``, a reminder), whose metadata replaces the so
 is still known to be public. No call to action goes to the brand's own account, nor into a
 conversation a human agent owns (the ``handoff_slot`` is set): the policy listens instead.
 
-The cooldown is also the process's (``bot.runtime.set_cta_cooldown``): the output guard's
-limiter (``bot.cta_limits``) enforces the same window where messages leave.
+The call to action is also the process's (``bot.runtime.set_call_to_action``): the output
+channels know it by its response, and the guard's limiter (``bot.cta_limits``) enforces the same
+cooldown where messages leave.
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ from bot.public_thread import (
     decide,
     effective_visibility,
 )
-from bot.runtime import set_cta_cooldown
+from bot.runtime import CallToAction, set_call_to_action
 
 __all__ = ["HANDOFF_SLOT", "VISIBILITY_SLOT", "PublicThreadPolicy", "thread_state"]
 
@@ -221,7 +222,8 @@ class PublicThreadPolicy(Policy):
             cta_cooldown=cooldown,
         )
         self.handoff_slot = str(config.get("handoff_slot") or HANDOFF_SLOT)
-        set_cta_cooldown(cooldown)  # the guard's limiter enforces the same window
+        # The output channels and the guard's limiter follow the same call to action.
+        set_call_to_action(CallToAction(self.rules.cta_response, cooldown))
 
     def train(
         self,

@@ -2,14 +2,16 @@
 
 The Facebook, X and workspace channels of a process use one engine (one connection pool) for the
 social store named by ``social_store.url`` in the endpoints file, and one output guard. The call
-to action's cooldown is the process's too: ``PublicThreadPolicy`` sets it from ``config.yml`` when
-the model loads, and the guard's limiter (``bot.cta_limits``) enforces the same window.
+to action is the process's too: ``PublicThreadPolicy`` sets its response and cooldown from
+``config.yml`` when the model loads; the output channels know the call to action by that response,
+and the guard's limiter (``bot.cta_limits``) enforces the same cooldown.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
@@ -19,17 +21,18 @@ from bot.identities import IdentityLinks
 from bot.inbox import Inbox
 from bot.origins import PublicOrigins
 from bot.outbound import OutboundLog
+from bot.public_thread import CTA_RESPONSE
 from bot.settings import process_environment
 from bot.store import SocialStore, store_url_from_endpoints
 
 __all__ = [
-    "DEFAULT_CTA_COOLDOWN",
+    "CallToAction",
+    "call_to_action",
     "consumer_flags",
-    "cta_cooldown",
     "identity_links",
     "outbound_log",
     "public_origins",
-    "set_cta_cooldown",
+    "set_call_to_action",
     "shared_guard",
     "shared_inbox",
     "shared_store",
@@ -40,8 +43,18 @@ logger = logging.getLogger(__name__)
 _lock = threading.Lock()
 _stores: dict[str, SocialStore] = {}
 _guard = OutboundGuard()
-DEFAULT_CTA_COOLDOWN = timedelta(hours=24)
-_cta_cooldown = DEFAULT_CTA_COOLDOWN
+
+
+@dataclass(frozen=True)
+class CallToAction:
+    """The call to action as the policy knows it: its response, and one per author and thread
+    within ``cooldown``."""
+
+    response: str = CTA_RESPONSE
+    cooldown: timedelta = timedelta(hours=24)
+
+
+_call_to_action = CallToAction()
 
 
 def shared_store(endpoints: Path) -> SocialStore:
@@ -92,12 +105,12 @@ def public_origins(endpoints: Path) -> PublicOrigins:
     return PublicOrigins(shared_store(endpoints))
 
 
-def set_cta_cooldown(cooldown: timedelta) -> None:
-    """Sets the process's call-to-action cooldown (``PublicThreadPolicy`` does, from config.yml)."""
-    global _cta_cooldown
-    _cta_cooldown = cooldown
+def set_call_to_action(cta: CallToAction) -> None:
+    """Sets the process's call to action (``PublicThreadPolicy`` does, from config.yml)."""
+    global _call_to_action
+    _call_to_action = cta
 
 
-def cta_cooldown() -> timedelta:
-    """The process's call-to-action cooldown: one per author and thread within it."""
-    return _cta_cooldown
+def call_to_action() -> CallToAction:
+    """The process's call to action: the defaults until the policy is loaded."""
+    return _call_to_action

@@ -26,7 +26,7 @@ from bot.errors import OutboundRefused, PlatformError, StoreError
 from bot.guard import Origin, OutboundGuard, OutboundMessage, Target
 from bot.metrics import CTA_SENT
 from bot.outbound import OutboundLog, OutboundStatus
-from bot.public_thread import CTA_RESPONSE
+from bot.runtime import call_to_action
 
 __all__ = ["SentMessage", "SocialOutputChannel", "outbound_message"]
 
@@ -83,7 +83,8 @@ class SocialOutputChannel(OutputChannel, abc.ABC):
         target: where the conversation's current message was written; None for an unbound
             channel (Rasa's ``output_channel=latest``), which finds it with ``resolve_target``.
         guard: the process's output guard.
-        cta_responses: the responses that are the call to action (origin ``cta``).
+        cta_responses: the responses that are the call to action (origin ``cta``); by default
+            the policy's (``bot.runtime.call_to_action``).
         outbound: the outbound log; None records nothing (tests of delivery alone).
         cta_limiter: the call to action's limits (once per author and thread in the cooldown,
             never to the brand); None: not checked here.
@@ -94,13 +95,15 @@ class SocialOutputChannel(OutputChannel, abc.ABC):
         *,
         target: Target | None,
         guard: OutboundGuard,
-        cta_responses: Collection[str] = (CTA_RESPONSE,),
+        cta_responses: Collection[str] | None = None,
         outbound: OutboundLog | None = None,
         cta_limiter: CtaLimiter | None = None,
     ) -> None:
         self.target = target
         self.guard = guard
-        self.cta_responses = frozenset(cta_responses)
+        self.cta_responses = frozenset(
+            cta_responses if cta_responses is not None else (call_to_action().response,)
+        )
         self.outbound = outbound
         self.cta_limiter = cta_limiter
 

@@ -22,7 +22,6 @@ from bot.cta_limits import CtaLimiter
 from bot.errors import PlatformError
 from bot.guard import Origin, OutboundGuard, OutboundMessage, Target
 from bot.outbound import OutboundLog
-from bot.public_thread import CTA_RESPONSE
 from channels.facebook.sender import FacebookSender
 from channels.social_output import SentMessage, SocialOutputChannel
 
@@ -52,7 +51,7 @@ class FacebookOutput(SocialOutputChannel):
         target: Target | None,
         guard: OutboundGuard,
         outbound: OutboundLog | None = None,
-        cta_responses: Collection[str] = (CTA_RESPONSE,),
+        cta_responses: Collection[str] | None = None,
         cta_limiter: CtaLimiter | None = None,
         written_at: datetime | None = None,
         typing: asyncio.Task[None] | None = None,

@@ -18,7 +18,6 @@ from bot.errors import OutboundRefused
 from bot.guard import Origin, OutboundGuard, OutboundMessage, Target
 from bot.inbox import Inbox
 from bot.outbound import OutboundLog
-from bot.public_thread import CTA_RESPONSE
 from channels.social_output import SentMessage, SocialOutputChannel
 from channels.twitter.sender import XSender
 
@@ -56,7 +55,7 @@ class TwitterOutput(SocialOutputChannel):
         guard: OutboundGuard,
         inbox: Inbox | None = None,
         outbound: OutboundLog | None = None,
-        cta_responses: Collection[str] = (CTA_RESPONSE,),
+        cta_responses: Collection[str] | None = None,
         cta_limiter: CtaLimiter | None = None,
     ) -> None:
         super().__init__(

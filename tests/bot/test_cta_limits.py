@@ -134,7 +134,8 @@ def test_private_targets_are_not_limited(log: OutboundLog) -> None:
 def test_by_default_the_cooldown_is_the_process_s(
     log: OutboundLog, clock: Clock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(runtime, "_cta_cooldown", timedelta(minutes=30))
+    half_hour = runtime.CallToAction(cooldown=timedelta(minutes=30))
+    monkeypatch.setattr(runtime, "_call_to_action", half_hour)
     _sent_cta(log, TWEET)
     clock.now += timedelta(minutes=31)
 

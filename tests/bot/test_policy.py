@@ -273,11 +273,11 @@ def test_the_brand_s_own_tweet_gets_no_invitation(domain: Domain, tmp_path: Path
     assert predicted(domain, prediction) == "action_listen"
 
 
-def test_the_cooldown_is_the_process_s_for_the_output_guard(
+def test_the_call_to_action_is_the_process_s_for_the_output_channels_and_guard(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(runtime, "_cta_cooldown", runtime.DEFAULT_CTA_COOLDOWN)
+    monkeypatch.setattr(runtime, "_call_to_action", runtime.CallToAction())
 
-    make_policy(tmp_path, cta_cooldown_hours=2.5)
+    make_policy(tmp_path, cta_cooldown_hours=2.5, cta_response="utter_invite")
 
-    assert runtime.cta_cooldown() == timedelta(hours=2.5)
+    assert runtime.call_to_action() == runtime.CallToAction("utter_invite", timedelta(hours=2.5))

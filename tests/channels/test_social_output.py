@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from bot import runtime
 from bot.cta_limits import CtaLimiter
 from bot.errors import MessageTooLong, OutsideMessagingWindow
 from bot.guard import Origin, OutboundGuard, OutboundMessage, Target
@@ -210,3 +211,16 @@ async def test_a_call_to_action_to_the_brand_s_own_comment_is_refused(log: Outbo
     assert output.delivered == []
     [record] = log.failures(target.conversation_id)
     assert (record.status, record.error_type) == (OutboundStatus.REFUSED, "CtaLimitReached")
+
+
+async def test_the_call_to_action_is_known_by_the_response_the_policy_names(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(runtime, "_call_to_action", runtime.CallToAction("utter_invite"))
+    output = output_for("tweet")
+
+    await output.send_response("x", {"text": "Please DM us", "utter_action": "utter_invite"})
+    await output.send_response("x", {**CTA})
+
+    assert [origin for origin, _ in output.delivered] == [Origin.CTA]
+    assert output.guard.refusals[("twitter", "bot")] == 1
