@@ -28,6 +28,7 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, Event, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from benchmarks.report import p99, publish
 from bot.policy import VISIBILITY_SLOT, PublicThreadPolicy
 from bot.public_thread import ACTION_LISTEN, CTA_ACTION, CTA_RESPONSE
 
@@ -125,7 +126,7 @@ class Timings:
 
     @staticmethod
     def p99(rounds: list[list[float]]) -> float:
-        return statistics.median(statistics.quantiles(samples, n=100)[98] for samples in rounds)
+        return statistics.median(p99(samples) for samples in rounds)
 
 
 def timed(subject: PublicThreadPolicy, tracker: DialogueStateTracker, domain: Domain) -> Timings:
@@ -183,11 +184,7 @@ def main() -> None:
             + " | ".join(f"{figure:.0f}" for figure in figures)
             + " |"
         )
-    report = "\n".join(lines)
-    print(report)
-    out = Path(__file__).parent / "results" / "policy.md"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(report + "\n")
+    publish("policy", lines)
 
 
 if __name__ == "__main__":
