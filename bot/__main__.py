@@ -6,21 +6,27 @@
 ``python -m bot inbox replay KEY... | --all``: process parked events again.
 ``python -m bot routing check [routing.yml]``: validate the routing rules against the domain.
 ``python -m bot routing explain [routing.yml] --platform ... --intent ...``: which rule matches.
+``python -m bot agents add NAME --skill S [--skill ...] [--admin] [--password P]``: a new agent
+(without ``--password``, asked for twice when a terminal is attached).
+``python -m bot agents list``: every agent with skills and status.
+``python -m bot agents token NAME``: prints a new API token for the agent, once.
 """
 
 from __future__ import annotations
 
 import argparse
+import getpass
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from bot.errors import SocialCareError
+from bot.errors import InvalidInput, SocialCareError
+from bot.handoff.agents import AgentDirectory, TokenKind
 from bot.inbox import Inbox
 from bot.routing import Router, RoutingContext, load_routing
 from bot.routing.loader import domain_names
-from bot.settings import environment
+from bot.settings import Settings, environment
 from bot.store import SocialStore, store_url_from_endpoints
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -45,7 +51,22 @@ def _parser() -> argparse.ArgumentParser:
     replay.add_argument("keys", nargs="*", help="dedupe keys of parked events")
     replay.add_argument("--all", action="store_true", help="every parked event")
     _routing_parser(areas)
+    _agents_parser(areas)
     return parser
+
+
+def _agents_parser(areas: Any) -> None:
+    agents = areas.add_parser("agents", help="the human agents of the workspace")
+    actions = agents.add_subparsers(dest="action", required=True)
+    add = actions.add_parser("add", help="create an agent")
+    add.add_argument("name")
+    add.add_argument("--skill", action="append", default=[], help="a skill of routing.yml (repeat)")
+    add.add_argument("--admin", action="store_true", help="sees and works every skill")
+    add.add_argument("--password", help="asked for when a terminal is attached and not given")
+    add.add_argument("--routing", type=Path, help="routing file (default: ROUTING_FILE)")
+    actions.add_parser("list", help="every agent, with skills and status")
+    token = actions.add_parser("token", help="print a new API token for an agent, once")
+    token.add_argument("name")
 
 
 def _routing_parser(areas: Any) -> None:
@@ -95,6 +116,49 @@ def _routing(args: argparse.Namespace) -> int:
     return 0
 
 
+def _ask_password() -> str:
+    if not sys.stdin.isatty():
+        raise InvalidInput(
+            "pass --password, or run the command in a terminal to be asked", field="password"
+        )
+    first = getpass.getpass("Password: ")
+    if getpass.getpass("Again: ") != first:
+        raise InvalidInput("the two passwords differ", field="password")
+    return first
+
+
+def _agents(directory: AgentDirectory, args: argparse.Namespace, env: dict[str, str]) -> int:
+    if args.action == "add":
+        routing_path = args.routing or ROOT / Settings.from_env(env).routing_file
+        known = [skill.name for skill in load_routing(routing_path).skills]
+        for skill in args.skill:
+            if skill not in known:
+                raise InvalidInput(
+                    f"unknown skill {skill!r} in {routing_path}: expected one of "
+                    f"{', '.join(known)}",
+                    field="--skill",
+                )
+        password = args.password if args.password is not None else _ask_password()
+        agent = directory.add(args.name, args.skill, password=password, is_admin=args.admin)
+        role = "admin, " if agent.is_admin else ""
+        print(f"agent {agent.name} added ({role}skills: {', '.join(agent.skills) or '-'})")
+        return 0
+    if args.action == "list":
+        for agent in directory.all():
+            admin = "  admin" if agent.is_admin else ""
+            print(f"{agent.name:<20} {agent.status.value:<8} {','.join(agent.skills)}{admin}")
+        return 0
+    holder = directory.by_name(args.name)
+    if holder is None:
+        raise InvalidInput(f"no agent named {args.name!r}", field="NAME")
+    print(directory.issue_token(holder.id, TokenKind.API))
+    print(
+        "Keep it secret: only its digest is stored. Use it as 'Authorization: Bearer <token>'.",
+        file=sys.stderr,
+    )
+    return 0
+
+
 def _store(store: SocialStore, action: str) -> None:
     if action == "upgrade":
         store.upgrade()
@@ -127,12 +191,16 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.area == "routing":
             return _routing(args)
-        url = store_url_from_endpoints(args.endpoints, environment(ROOT))
+        env = environment(ROOT)
+        url = store_url_from_endpoints(args.endpoints, env)
         store = SocialStore.from_url(url, root=ROOT)
         try:
             if args.area == "store":
                 _store(store, args.action)
                 return 0
+            if args.area == "agents":
+                store.upgrade()
+                return _agents(AgentDirectory(store), args, env)
             return _inbox(Inbox(store), args)
         finally:
             store.dispose()

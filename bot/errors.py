@@ -21,25 +21,39 @@ Every error the project raises on purpose derives from ``SocialCareError``. Fore
     │       ├── RecipientUnavailable    cannot be reached (551; X 349: DMs closed)
     │       ├── AuthenticationFailed    the token is invalid or expired (190, HTTP 401)
     │       ├── DuplicateContent        the same text was already posted (X 187)
-    │       └── InvalidRequest          refused as wrong: our bug (100, other 4xx)
-    └── OutboundRefused             a send we refuse: the guard (automated, public target)...
-        ├── MessageTooLong          ...or a text over the target's limit (never cut silently)
-        └── CtaLimitReached         ...or a call to action beyond its limits (cooldown, brand)
+    │       ├── InvalidRequest          refused as wrong: our bug (100, other 4xx)
+    │       └── DeliveryUnsupported     the channel cannot do this (a like on X, public on REST)
+    ├── OutboundRefused             a send we refuse: the guard (automated, public target)...
+    │   ├── MessageTooLong          ...or a text over the target's limit (never cut silently)
+    │   └── CtaLimitReached         ...or a call to action beyond its limits (cooldown, brand)
+    ├── HandoffError                the handoff service refused an operation
+    │   ├── InvalidInput            the request is wrong: names the field and what was expected
+    │   ├── HandoffNotFound         no such handoff, agent or delivery
+    │   └── HandoffConflict         the handoff's state does not allow it ("already taken by X")
+    └── AccessDenied                the workspace refuses a request: not the agent's skill
+        └── NotAuthenticated        no valid session cookie or API token
 """
 
 from __future__ import annotations
 
 __all__ = [
+    "AccessDenied",
     "AuthenticationFailed",
     "BadSignature",
     "ConfigurationError",
     "CtaLimitReached",
+    "DeliveryUnsupported",
     "DuplicateContent",
+    "HandoffConflict",
+    "HandoffError",
+    "HandoffNotFound",
     "InboundError",
+    "InvalidInput",
     "InvalidRequest",
     "InvalidSocialContext",
     "MalformedPayload",
     "MessageTooLong",
+    "NotAuthenticated",
     "OutboundRefused",
     "OutsideMessagingWindow",
     "PayloadTooLarge",
@@ -199,6 +213,10 @@ class InvalidRequest(PermanentPlatformError):
     """The platform refused the request as wrong: our bug."""
 
 
+class DeliveryUnsupported(PermanentPlatformError):
+    """The channel cannot do this at all (a like on X, a public reply on the REST channel)."""
+
+
 class OutboundRefused(SocialCareError):
     """The output guard refused a send.
 
@@ -232,3 +250,45 @@ class MessageTooLong(OutboundRefused):
 class CtaLimitReached(OutboundRefused):
     """A call to action the guard refuses: one was sent to this author and thread within the
     cooldown, or the author is the brand's own account."""
+
+
+class HandoffError(SocialCareError):
+    """The handoff service refused an operation."""
+
+
+class InvalidInput(HandoffError, ValueError):
+    """A request is wrong.
+
+    Args:
+        message: what is wrong and what was expected.
+        field: the name of the wrong field, where there is one.
+    """
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        self.field = field
+        super().__init__(f"{field}: {message}" if field else message)
+
+
+class HandoffNotFound(HandoffError, LookupError):
+    """No such handoff, agent or delivery."""
+
+
+class HandoffConflict(HandoffError):
+    """The handoff's state does not allow the operation.
+
+    Args:
+        message: why, in words an agent understands ("already taken by Sam").
+        holder: the agent who holds the handoff, where that is the reason.
+    """
+
+    def __init__(self, message: str, *, holder: str | None = None) -> None:
+        self.holder = holder
+        super().__init__(message)
+
+
+class AccessDenied(SocialCareError):
+    """The workspace refuses the request: the handoff or queue belongs to another skill."""
+
+
+class NotAuthenticated(AccessDenied):
+    """No valid session cookie or API token came with the request."""

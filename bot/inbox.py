@@ -289,6 +289,50 @@ class Inbox:
             logger.warning("inbox event %s: the claim was lost before it finished", record.id)
         return finished
 
+    def release_claims(self, claimed_by: Sequence[str]) -> int:
+        """Puts the events claimed by these (dead) workers back to pending at once, rather than
+        when their leases expire. Returns how many were released."""
+        if not claimed_by:
+            return 0
+        now = _utcnow()
+        events = inbox_events
+        statement = (
+            update(events)
+            .where(
+                events.c.status == InboxStatus.PROCESSING.value,
+                events.c.claimed_by.in_(list(claimed_by)),
+            )
+            .values(
+                status=InboxStatus.PENDING.value,
+                claimed_by=None,
+                claimed_until=None,
+                next_attempt_at=now,
+                updated_at=now,
+            )
+        )
+        try:
+            with self._engine.begin() as connection:
+                released: int = connection.execute(statement).rowcount
+        except SQLAlchemyError as exc:
+            raise StoreError(f"releasing claims failed: {exc}") from exc
+        return released
+
+    def claimants(self) -> list[str]:
+        """The workers holding claims right now."""
+        query = (
+            select(inbox_events.c.claimed_by)
+            .where(
+                inbox_events.c.status == InboxStatus.PROCESSING.value,
+                inbox_events.c.claimed_by.is_not(None),
+            )
+            .distinct()
+        )
+        try:
+            with self._engine.connect() as connection:
+                return [row[0] for row in connection.execute(query).all()]
+        except SQLAlchemyError as exc:
+            raise StoreError(f"reading the claimants failed: {exc}") from exc
+
     def replay(self, dedupe_keys: Sequence[str] = ()) -> int:
         """Puts parked events back to pending (the given ones, or every parked one).
 

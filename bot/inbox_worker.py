@@ -27,7 +27,13 @@ from bot.errors import PermanentPlatformError, RateLimited, StoreError
 from bot.inbox import Inbox, InboxRecord
 from bot.metrics import INBOX_PROCESSED, INBOX_PROCESSING_SECONDS
 
-__all__ = ["InboxHandler", "InboxWorker", "RetryPolicy", "worker_identity"]
+__all__ = [
+    "InboxHandler",
+    "InboxWorker",
+    "RetryPolicy",
+    "dead_local_claimants",
+    "worker_identity",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +42,38 @@ InboxHandler = Callable[[InboxRecord], Awaitable[None]]
 
 def worker_identity() -> str:
     """``host:pid:random``: unique per worker, readable in the inbox's ``claimed_by``."""
-    return f"{socket.gethostname()[:32]}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+    return f"{_host()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+def _host() -> str:
+    return socket.gethostname()[:32]
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # alive, someone else's
+    return True
+
+
+def dead_local_claimants(claimants: list[str], host: str | None = None) -> list[str]:
+    """The claimants of this host whose process is gone (a crashed ``rasa run``).
+
+    Claims of other hosts are left to their leases: their processes cannot be seen from here.
+    """
+    host = host or _host()
+    dead = []
+    for claimant in claimants:
+        parts = claimant.rsplit(":", 2)
+        if len(parts) != 3 or parts[0] != host or not parts[1].isdigit():
+            continue
+        pid = int(parts[1])
+        if pid != os.getpid() and not _process_alive(pid):
+            dead.append(claimant)
+    return dead
 
 
 @dataclass(frozen=True)
@@ -99,10 +136,29 @@ class InboxWorker:
         self._wake.set()
 
     def start(self) -> None:
-        """Starts the worker on the running event loop."""
+        """Starts the worker on the running event loop.
+
+        First it takes back the events of a crashed process of this host, so a restart answers
+        them at once instead of after their leases.
+        """
         if self._loop_task is None:
             self._stopping = False
             self._loop_task = asyncio.get_running_loop().create_task(self._run())
+
+    async def recover(self) -> int:
+        """Releases the claims of dead workers of this host; returns how many events."""
+        try:
+            claimants = await asyncio.to_thread(self._inbox.claimants)
+            dead = dead_local_claimants(claimants)
+            released = await asyncio.to_thread(self._inbox.release_claims, dead)
+        except StoreError:
+            logger.exception("recovering the claims of crashed workers failed")
+            return 0
+        if released:
+            logger.warning(
+                "took back %d inbox event(s) of crashed worker(s) %s", released, ", ".join(dead)
+            )
+        return released
 
     async def stop(self, timeout: float = 10.0) -> None:
         """Stops claiming and waits up to ``timeout`` s for the events in flight.
@@ -128,6 +184,7 @@ class InboxWorker:
         return len(records)
 
     async def _run(self) -> None:
+        await self.recover()
         while not self._stopping:
             free = self._concurrency - len(self._running)
             records = await self._claim(free) if free > 0 else []

@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -27,6 +27,7 @@ __all__ = ["OutboundLog", "OutboundRecord", "OutboundStatus"]
 class OutboundStatus(str, Enum):
     """What became of one outbound message."""
 
+    SENDING = "sending"  # on its way: the outcome is not known yet (in doubt after a crash)
     SENT = "sent"
     FAILED = "failed"  # the platform refused it or could not be reached
     REFUSED = "refused"  # the output guard stopped it
@@ -51,6 +52,8 @@ class OutboundRecord:
     error_code: int | None
     error_message: str | None
     created_at: datetime
+    inbox_event: str | None = None
+    turn_seq: int | None = None
     thread_id: str | None = None
 
 
@@ -95,9 +98,12 @@ class OutboundLog:
         status: OutboundStatus,
         platform_message_id: str | None = None,
         error: PlatformError | OutboundRefused | None = None,
+        inbox_event: str | None = None,
+        turn_seq: int | None = None,
         thread_id: str | None = None,
-    ) -> None:
-        """Appends one outbound message.
+    ) -> int:
+        """Appends one outbound message (``inbox_event``, ``turn_seq``: the turn it belongs to;
+        ``thread_id``: the public thread or private conversation); returns its row id.
 
         Raises:
             StoreError: the store failed.
@@ -117,13 +123,16 @@ class OutboundLog:
             "error_code": error.code if isinstance(error, PlatformError) else None,
             "error_message": str(error)[:2000] if error is not None else None,
             "created_at": self.clock(),
+            "inbox_event": inbox_event,
+            "turn_seq": turn_seq,
             "thread_id": thread_id,
         }
         try:
             with self._engine.begin() as connection:
-                connection.execute(insert(outbound_messages).values(**row))
+                result = connection.execute(insert(outbound_messages).values(**row))
         except SQLAlchemyError as exc:
             raise StoreError(f"recording an outbound {kind} failed: {exc}") from exc
+        return int(result.inserted_primary_key[0])
 
     def has_sent(self, platform: str, kind: str, target_id: str) -> bool:
         """True when a message of ``kind`` was sent to ``target_id`` (e.g. a Private Reply)."""
@@ -159,6 +168,92 @@ class OutboundLog:
         rows = self._rows(query, f"reading the calls to action of {sender_id}")
         return _aware(rows[0]["created_at"]) if rows else None
 
+    def turn_outcomes(self, inbox_event: str) -> dict[int, OutboundStatus]:
+        """What became of each message (by place) of the turn answering ``inbox_event``: a
+        replay skips the finished ones and asks about those left ``sending`` (in doubt)."""
+        table = outbound_messages
+        query = select(table.c.turn_seq, table.c.status).where(
+            table.c.inbox_event == inbox_event, table.c.turn_seq.is_not(None)
+        )
+        try:
+            with self._engine.connect() as connection:
+                rows = connection.execute(query).all()
+        except SQLAlchemyError as exc:
+            raise StoreError(f"reading the turn of {inbox_event} failed: {exc}") from exc
+        outcomes: dict[int, OutboundStatus] = {}
+        for turn_seq, status in rows:
+            state = OutboundStatus(status)
+            if outcomes.get(turn_seq) in (None, OutboundStatus.SENDING):
+                outcomes[turn_seq] = state
+        return outcomes
+
+    def turn_progress(self, inbox_event: str) -> int:
+        """The place of the last finished message of the turn answering ``inbox_event``."""
+        finished = [
+            turn_seq
+            for turn_seq, status in self.turn_outcomes(inbox_event).items()
+            if status is not OutboundStatus.SENDING
+        ]
+        return max(finished, default=0)
+
+    def confirm(self, inbox_event: str, turn_seq: int) -> bool:
+        """The platform says a message left ``sending`` did go out (Messenger's echo of it)."""
+        table = outbound_messages
+        statement = (
+            update(table)
+            .where(
+                table.c.inbox_event == inbox_event,
+                table.c.turn_seq == turn_seq,
+                table.c.status == OutboundStatus.SENDING.value,
+            )
+            .values(status=OutboundStatus.SENT.value)
+        )
+        try:
+            with self._engine.begin() as connection:
+                return bool(connection.execute(statement).rowcount)
+        except SQLAlchemyError as exc:
+            raise StoreError(f"confirming {inbox_event}#{turn_seq} failed: {exc}") from exc
+
+    def finish(
+        self,
+        row_id: int,
+        *,
+        status: OutboundStatus,
+        kind: str | None = None,
+        target_id: str | None = None,
+        text: str | None = None,
+        platform_message_id: str | None = None,
+        error: PlatformError | OutboundRefused | None = None,
+    ) -> None:
+        """Records the outcome of a message recorded as ``sending``."""
+        values: dict[str, Any] = {"status": status.value}
+        if kind is not None:
+            values.update(kind=kind, target_id=target_id, text=text)
+        if platform_message_id is not None:
+            values["platform_message_id"] = platform_message_id
+        if error is not None:
+            values.update(
+                error_type=type(error).__name__,
+                error_code=error.code if isinstance(error, PlatformError) else None,
+                error_message=str(error)[:2000],
+            )
+        statement = update(outbound_messages).where(outbound_messages.c.id == row_id)
+        try:
+            with self._engine.begin() as connection:
+                connection.execute(statement.values(**values))
+        except SQLAlchemyError as exc:
+            raise StoreError(f"recording the outcome of outbound {row_id} failed: {exc}") from exc
+
+    def discard(self, row_id: int) -> None:
+        """Forgets a message recorded as ``sending`` of which nothing was sent."""
+        try:
+            with self._engine.begin() as connection:
+                connection.execute(
+                    delete(outbound_messages).where(outbound_messages.c.id == row_id)
+                )
+        except SQLAlchemyError as exc:
+            raise StoreError(f"discarding outbound {row_id} failed: {exc}") from exc
+
     def for_conversation(self, sender_id: str, limit: int = 100) -> list[OutboundRecord]:
         """The conversation's outbound messages, oldest first (the newest ``limit``)."""
         table = outbound_messages
@@ -176,7 +271,7 @@ class OutboundLog:
         return [
             record
             for record in self.for_conversation(sender_id, limit=1000)
-            if record.status is not OutboundStatus.SENT
+            if record.status in (OutboundStatus.FAILED, OutboundStatus.REFUSED)
         ]
 
     def _rows(self, query: Any, what: str) -> list[RowMapping]:

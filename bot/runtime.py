@@ -17,24 +17,31 @@ from pathlib import Path
 
 from bot.consumers import ConsumerFlags
 from bot.guard import OutboundGuard
+from bot.handoff.agents import AgentDirectory
+from bot.handoff.handoffs import HandoffStore
 from bot.identities import IdentityLinks
 from bot.inbox import Inbox
 from bot.origins import PublicOrigins
 from bot.outbound import OutboundLog
 from bot.public_thread import CTA_RESPONSE
+from bot.routing import RoutingFile, load_routing
+from bot.routing.loader import domain_names
 from bot.settings import process_environment
 from bot.store import SocialStore, store_url_from_endpoints
 
 __all__ = [
     "CallToAction",
+    "agent_directory",
     "call_to_action",
     "consumer_flags",
+    "handoff_store",
     "identity_links",
     "outbound_log",
     "public_origins",
     "set_call_to_action",
     "shared_guard",
     "shared_inbox",
+    "shared_routing",
     "shared_store",
 ]
 
@@ -42,6 +49,7 @@ logger = logging.getLogger(__name__)
 
 _lock = threading.Lock()
 _stores: dict[str, SocialStore] = {}
+_routing: dict[tuple[Path, Path | None, float], RoutingFile] = {}
 _guard = OutboundGuard()
 
 
@@ -103,6 +111,36 @@ def consumer_flags(endpoints: Path) -> ConsumerFlags:
 def public_origins(endpoints: Path) -> PublicOrigins:
     """The public origins of calls to action, in the process's social store."""
     return PublicOrigins(shared_store(endpoints))
+
+
+def handoff_store(endpoints: Path) -> HandoffStore:
+    """The handoffs of the process's social store."""
+    return HandoffStore(shared_store(endpoints))
+
+
+def agent_directory(endpoints: Path) -> AgentDirectory:
+    """The agents of the process's social store."""
+    return AgentDirectory(shared_store(endpoints))
+
+
+def shared_routing(path: Path, domain: Path | None = None) -> RoutingFile:
+    """The routing file, validated (against ``domain`` when given); read again once changed.
+
+    Raises:
+        ConfigurationError: the file is wrong; the message names the line.
+    """
+    try:
+        changed = path.stat().st_mtime
+    except OSError:
+        changed = 0.0
+    key = (path.resolve(), domain.resolve() if domain else None, changed)
+    with _lock:
+        routing = _routing.get(key)
+        if routing is None:
+            routing = load_routing(path, domain_names(domain) if domain else None)
+            _routing.clear()
+            _routing[key] = routing
+        return routing
 
 
 def set_call_to_action(cta: CallToAction) -> None:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Column,
     DateTime,
     Float,
+    ForeignKey,
     Index,
     Integer,
     MetaData,
@@ -17,7 +19,12 @@ from sqlalchemy import (
 )
 
 __all__ = [
+    "agent_skills",
+    "agent_tokens",
+    "agents",
     "consumer_flags",
+    "handoff_events",
+    "handoffs",
     "identity_links",
     "inbox_events",
     "metadata",
@@ -30,6 +37,7 @@ metadata = MetaData(
         "ix": "ix_%(table_name)s_%(column_0_name)s",
         "uq": "uq_%(table_name)s_%(column_0_name)s",
         "pk": "pk_%(table_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     }
 )
 
@@ -84,11 +92,16 @@ outbound_messages = Table(
     Column("error_code", Integer, nullable=True),
     Column("error_message", Text, nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # The inbox event whose turn sent it, and its place in that turn (revision 0006): a turn
+    # replayed after a crash skips what it sent before.
+    Column("inbox_event", String(255), nullable=True),
+    Column("turn_seq", Integer, nullable=True),
     # The public thread (root post or tweet) or the private conversation; the call to action's
-    # limits are per author and thread. Added by revision 0005.
+    # limits are per author and thread. Added by revision 0007.
     Column("thread_id", String(255), nullable=True),
     Index("ix_outbound_messages_sender_id", "sender_id", "id"),
     Index("ix_outbound_messages_target", "platform", "kind", "target_id"),
+    Index("ix_outbound_messages_inbox_event", "inbox_event"),
 )
 
 # A consumer's public identity (a Facebook commenter's id) linked to their private one (the
@@ -142,4 +155,82 @@ public_origins = Table(
     Column("entities", JSON, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Index("ix_public_origins_author", "platform", "account_id", "author_id"),
+)
+
+# Human agents who work handoffs in the workspace. Revision 0005 adds the tables below.
+agents = Table(
+    "agents",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(64), nullable=False, unique=True),
+    Column("password_hash", String(255), nullable=True),  # scrypt; None: API tokens only
+    Column("is_admin", Boolean, nullable=False, server_default="0"),
+    Column("status", String(16), nullable=False, server_default="offline"),  # online, offline
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("status_changed_at", DateTime(timezone=True), nullable=False),
+)
+
+# The skills (routing.yml) an agent works: the queues they see and may accept from.
+agent_skills = Table(
+    "agent_skills",
+    metadata,
+    Column("agent_id", Integer, ForeignKey("agents.id", ondelete="CASCADE"), primary_key=True),
+    Column("skill", String(64), primary_key=True),
+    Index("ix_agent_skills_skill", "skill"),
+)
+
+# Session cookies and API tokens, stored as SHA-256 digests of 256-bit random secrets.
+agent_tokens = Table(
+    "agent_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("agent_id", Integer, ForeignKey("agents.id", ondelete="CASCADE"), nullable=False),
+    Column("digest", String(64), nullable=False, unique=True),
+    Column("kind", String(16), nullable=False),  # session, api
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=True),  # None: until revoked
+)
+
+# One conversation handed to humans. ``open_conversation`` holds the conversation id while the
+# handoff is queued or assigned and is NULL after: its unique constraint allows one open handoff
+# per conversation on every database (NULLs are distinct).
+handoffs = Table(
+    "handoffs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("conversation_id", String(255), nullable=False),
+    Column("open_conversation", String(255), nullable=True, unique=True),
+    Column("platform", String(16), nullable=False),  # facebook, twitter, rest
+    Column("account_id", String(64), nullable=True),
+    Column("visibility", String(16), nullable=False),  # public, private
+    Column("source", String(32), nullable=True),
+    Column("skill", String(64), nullable=False),
+    Column("priority", Integer, nullable=False),  # 1 is the most urgent
+    Column("rule", String(255), nullable=True),  # the routing rule; None: the default
+    Column("reason", String(64), nullable=False),  # request_human, bot_failed, ...
+    Column("summary", JSON, nullable=False),
+    Column("status", String(16), nullable=False),  # queued, assigned, closed, cancelled
+    Column("agent_id", Integer, ForeignKey("agents.id"), nullable=True),
+    Column("transfer_note", Text, nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("queued_at", DateTime(timezone=True), nullable=False),  # kept across transfers
+    Column("assigned_at", DateTime(timezone=True), nullable=True),
+    Column("closed_at", DateTime(timezone=True), nullable=True),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Index("ix_handoffs_status_skill", "status", "skill", "priority", "queued_at"),
+    Index("ix_handoffs_agent_id", "agent_id", "status"),
+    Index("ix_handoffs_conversation_id", "conversation_id", "id"),
+)
+
+# The audit trail of each handoff: created, accepted, transferred, replied, closed, cancelled...
+handoff_events = Table(
+    "handoff_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("handoff_id", Integer, ForeignKey("handoffs.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("agent_id", Integer, ForeignKey("agents.id"), nullable=True),
+    Column("detail", JSON, nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index("ix_handoff_events_handoff_id", "handoff_id", "id"),
 )

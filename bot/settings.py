@@ -43,6 +43,7 @@ class Settings(BaseModel):
     social_store_url: str = Field("sqlite:///var/social.db", env="SOCIAL_STORE_URL")
     tracker_store_db: str = Field("var/rasa.db", env="TRACKER_STORE_DB")
     orders_file: str = Field("orders.yml", env="ORDERS_FILE")
+    routing_file: str = Field("routing.yml", env="ROUTING_FILE")
     facebook_app_secret: str = Field("", env="FACEBOOK_APP_SECRET")
     facebook_verify_token: str = Field("", env="FACEBOOK_VERIFY_TOKEN")
     facebook_page_access_token: str = Field("", env="FACEBOOK_PAGE_ACCESS_TOKEN")

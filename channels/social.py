@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from rasa.shared.core.events import UserUttered
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
@@ -40,6 +41,7 @@ from bot.metrics import (
     since,
 )
 from bot.runtime import shared_store
+from channels.social_output import SocialOutputChannel
 
 __all__ = ["Accepted", "SocialInputChannel", "error_response"]
 
@@ -92,6 +94,7 @@ class SocialInputChannel(InputChannel, abc.ABC):
         self._worker_concurrency = worker_concurrency
         self._retry = retry
         self._inbox = inbox
+        self._tracker_store: Any = None  # Rasa's, once the server runs
         self.worker: InboxWorker | None = None
 
     # --- the platform's part ---------------------------------------------------------------
@@ -177,21 +180,44 @@ class SocialInputChannel(InputChannel, abc.ABC):
         return Accepted(stored=stored, duplicates=duplicates, skipped=skipped)
 
     def user_message(self, record: InboxRecord) -> UserMessage:
-        """The Rasa message of a stored event, answered through its own output channel."""
+        """The Rasa message of a stored event, answered through its own output channel.
+
+        Its ``message_id`` is the event's dedupe key; a replayed event (tried before: a crash, a
+        failure) does not send again what its turn sent the first time.
+        """
         event = record.event
+        output = self.output_channel_for(event)
+        if isinstance(output, SocialOutputChannel):
+            output.bind_turn(record.dedupe_key, replay=record.attempts > 0)
         return UserMessage(
             text=event.text,
-            output_channel=self.output_channel_for(event),
+            output_channel=output,
             sender_id=event.sender_id,
             input_channel=self.name(),
-            message_id=None,
+            message_id=record.dedupe_key,
             metadata=event.metadata(),
+        )
+
+    async def handled_before(self, record: InboxRecord) -> bool:
+        """True when Rasa's tracker already holds this event's turn (the process died after
+        saving it, before the inbox heard): it is not handed to the bot again."""
+        if record.attempts == 0 or self._tracker_store is None:
+            return False
+        tracker = await self._tracker_store.retrieve(record.sender_id)
+        if tracker is None:
+            return False
+        return any(
+            isinstance(event, UserUttered) and event.message_id == record.dedupe_key
+            for event in reversed(tracker.events)
         )
 
     def make_worker(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> InboxWorker:
         """The inbox worker that feeds this platform's stored events to Rasa."""
 
         async def handle(record: InboxRecord) -> None:
+            if await self.handled_before(record):
+                logger.info("inbox event %s was answered before a restart: done", record.id)
+                return
             await on_new_message(self.user_message(record))
 
         return InboxWorker(
@@ -208,7 +234,9 @@ class SocialInputChannel(InputChannel, abc.ABC):
         webhook = Blueprint(f"{self.name()}_webhook", __name__)
 
         @webhook.listener("after_server_start")
-        async def start_worker(_app: Any, _loop: Any) -> None:
+        async def start_worker(app: Any, _loop: Any) -> None:
+            agent = getattr(app.ctx, "agent", None)
+            channel._tracker_store = getattr(agent, "tracker_store", None)
             channel.worker = channel.make_worker(on_new_message)
             channel.worker.start()
             channel.worker.notify()  # events left from before a restart

@@ -28,7 +28,24 @@ from bot.metrics import CTA_SENT
 from bot.outbound import OutboundLog, OutboundStatus
 from bot.runtime import call_to_action
 
-__all__ = ["SentMessage", "SocialOutputChannel", "outbound_message"]
+__all__ = [
+    "SEND_KEY_PREFIX",
+    "SentMessage",
+    "SocialOutputChannel",
+    "outbound_message",
+    "send_key_of",
+]
+
+SEND_KEY_PREFIX = "turn:"
+
+
+def send_key_of(key: str) -> tuple[str, int] | None:
+    """``turn:<inbox event>#<place>`` back to (inbox event, place); None for other texts."""
+    if not key.startswith(SEND_KEY_PREFIX) or "#" not in key:
+        return None
+    event, _, place = key[len(SEND_KEY_PREFIX) :].rpartition("#")
+    return (event, int(place)) if event and place.isdigit() else None
+
 
 logger = logging.getLogger(__name__)
 
@@ -106,6 +123,56 @@ class SocialOutputChannel(OutputChannel, abc.ABC):
         )
         self.outbound = outbound
         self.cta_limiter = cta_limiter
+        self.inbox_event: str | None = None
+        self._replay = False
+        self._turn_seq = 0
+        self._outcomes: dict[int, OutboundStatus] | None = None
+
+    def bind_turn(self, inbox_event: str, *, replay: bool) -> None:
+        """The turn answers ``inbox_event``; ``replay``: it was tried before (a crash, a retry),
+        so the messages it sent then are not sent again."""
+        self.inbox_event = inbox_event
+        self._replay = replay
+
+    @property
+    def send_key(self) -> str | None:
+        """``turn:<inbox event>#<place>`` of the message being sent, for platforms that echo a
+        key back (Messenger's ``metadata``); None outside an inbox turn."""
+        if self.inbox_event is None:
+            return None
+        return f"{SEND_KEY_PREFIX}{self.inbox_event}#{self._turn_seq}"
+
+    async def sent_in_doubt(self, turn_seq: int) -> bool:
+        """Whether a message left ``sending`` by a crash did go out; platforms that can tell
+        (Messenger echoes) override it. By default it cannot be told: it is sent again."""
+        return False
+
+    async def _finished_before(self, turn_seq: int) -> bool:
+        if not self._replay or self.outbound is None or self.inbox_event is None:
+            return False
+        if self._outcomes is None:
+            try:
+                self._outcomes = await asyncio.to_thread(
+                    self.outbound.turn_outcomes, self.inbox_event
+                )
+            except StoreError:
+                logger.exception("reading what %s sent before failed", self.inbox_event)
+                self._outcomes = {}
+        state = self._outcomes.get(turn_seq)
+        if state is None:
+            return False
+        if state is not OutboundStatus.SENDING:
+            return True
+        if await self.sent_in_doubt(turn_seq):
+            return True
+        logger.warning(
+            "%s: message %d of the turn of %s was on its way when the process died and nothing "
+            "says it arrived: sending it again",
+            self.name(),
+            turn_seq,
+            self.inbox_event,
+        )
+        return False
 
     @abc.abstractmethod
     async def deliver(
@@ -137,6 +204,15 @@ class SocialOutputChannel(OutputChannel, abc.ABC):
         outbound = outbound_message(message)
         if _is_empty(outbound):
             return
+        self._turn_seq += 1
+        if await self._finished_before(self._turn_seq):
+            logger.info(
+                "%s: message %d of the turn of %s was sent before the replay: not sent again",
+                self.name(),
+                self._turn_seq,
+                self.inbox_event,
+            )
+            return
         origin = self.origin_of(outbound)
         try:
             target = self.target or await self.resolve_target(recipient_id)
@@ -148,6 +224,7 @@ class SocialOutputChannel(OutputChannel, abc.ABC):
         except OutboundRefused as refused:
             await self._record(target, origin, outbound, OutboundStatus.REFUSED, error=refused)
             return
+        marker = await self._record(target, origin, checked, OutboundStatus.SENDING, marker=True)
         try:
             sent = await self.deliver(target, origin, checked)
         except OutboundRefused as refused:  # the platform's own rules, e.g. a text too long
@@ -158,7 +235,7 @@ class SocialOutputChannel(OutputChannel, abc.ABC):
                 target.conversation_id,
                 refused,
             )
-            await self._record(target, origin, checked, OutboundStatus.REFUSED, error=refused)
+            await self._outcome(marker, target, origin, checked, OutboundStatus.REFUSED, refused)
             return
         except PlatformError as error:
             logger.warning(
@@ -169,11 +246,16 @@ class SocialOutputChannel(OutputChannel, abc.ABC):
                 error,
                 type(error).__name__,
             )
-            await self._record(target, origin, checked, OutboundStatus.FAILED, error=error)
+            await self._outcome(marker, target, origin, checked, OutboundStatus.FAILED, error)
             return
         if sent and origin is Origin.CTA:
             CTA_SENT.labels(target.platform.value).inc()
-        for item in sent:
+        if not sent:
+            await self._store_call("discard", marker)
+            return
+        first, *rest = sent
+        await self._outcome(marker, target, origin, checked, OutboundStatus.SENT, sent=first)
+        for item in rest:
             await self._record(target, origin, checked, OutboundStatus.SENT, sent=item)
 
     async def checked(
@@ -191,6 +273,40 @@ class SocialOutputChannel(OutputChannel, abc.ABC):
                 raise self.guard.refuse(origin, target, message, refusal)
         return checked
 
+    async def _outcome(
+        self,
+        marker: int | None,
+        target: Target,
+        origin: Origin,
+        message: OutboundMessage,
+        status: OutboundStatus,
+        error: PlatformError | OutboundRefused | None = None,
+        *,
+        sent: SentMessage | None = None,
+    ) -> None:
+        """The outcome of a message: on its ``sending`` marker, or a row of its own."""
+        if marker is None:
+            await self._record(target, origin, message, status, sent=sent, error=error)
+            return
+        await self._store_call(
+            "finish",
+            marker,
+            status=status,
+            kind=sent.kind if sent else None,
+            target_id=sent.target_id if sent else None,
+            text=sent.text if sent and sent.text is not None else message.text,
+            platform_message_id=sent.platform_message_id if sent else None,
+            error=error,
+        )
+
+    async def _store_call(self, method: str, *args: Any, **kwargs: Any) -> None:
+        if self.outbound is None or args[0] is None:
+            return
+        try:
+            await asyncio.to_thread(getattr(self.outbound, method), *args, **kwargs)
+        except StoreError:
+            logger.exception("recording the outcome of an outbound message failed")
+
     async def _record(
         self,
         target: Target,
@@ -200,11 +316,13 @@ class SocialOutputChannel(OutputChannel, abc.ABC):
         *,
         sent: SentMessage | None = None,
         error: PlatformError | OutboundRefused | None = None,
-    ) -> None:
-        if self.outbound is None:
-            return
+        marker: bool = False,
+    ) -> int | None:
+        """Records one message; a ``marker`` (``sending``) only inside an inbox turn."""
+        if self.outbound is None or (marker and self.inbox_event is None):
+            return None
         try:
-            await asyncio.to_thread(
+            return await asyncio.to_thread(
                 self.outbound.record,
                 sender_id=target.conversation_id,
                 platform=target.platform.value,
@@ -217,7 +335,10 @@ class SocialOutputChannel(OutputChannel, abc.ABC):
                 status=status,
                 platform_message_id=sent.platform_message_id if sent else None,
                 error=error,
+                inbox_event=self.inbox_event,
+                turn_seq=self._turn_seq if self.inbox_event else None,
                 thread_id=target.thread_id,
             )
         except StoreError:
             logger.exception("recording an outbound message of %s failed", target.conversation_id)
+            return None

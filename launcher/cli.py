@@ -107,6 +107,7 @@ def run(root: Path) -> int:
             f"\nReady in {time.monotonic() - started:.0f} s. Social care is running:\n"
             f"  Rasa server    {rasa}  (HTTP API token: RASA_TOKEN in .env)\n"
             f"  REST channel   {rasa}/webhooks/rest/webhook\n"
+            f"  Workspace      {rasa}/webhooks/workspace/  (agents: python -m bot agents add)\n"
             f"  Action server  {urls['actions']}\n"
             f"  Sandbox        {urls['sandbox']}  (a local Facebook and X: open it in a browser)\n"
             f"  Logs           {root / 'var' / 'log'}/\n\n"

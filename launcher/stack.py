@@ -14,7 +14,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -24,7 +24,15 @@ import httpx
 from bot.errors import SocialCareError
 from bot.settings import Settings
 
-__all__ = ["ServiceSpec", "Stack", "StackFailed", "service_specs"]
+__all__ = [
+    "ServiceSpec",
+    "Stack",
+    "StackFailed",
+    "actions_spec",
+    "rasa_spec",
+    "sandbox_spec",
+    "service_specs",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -46,47 +54,79 @@ class ServiceSpec:
     )
 
 
-def service_specs(settings: Settings, model: Path) -> list[ServiceSpec]:
-    """The stack's services, in start order."""
+def sandbox_spec(
+    settings: Settings,
+    *,
+    port: int | None = None,
+    webhooks_of: str | None = None,
+    extra: Sequence[str] = (),
+) -> ServiceSpec:
+    """The sandbox on ``port`` (default ``SANDBOX_PORT``), delivering to the Rasa server at
+    ``webhooks_of`` (default the one of ``settings``)."""
     host = settings.bind_host
-    actions = f"http://{host}:{settings.actions_port}"
-    rasa = f"http://{host}:{settings.rasa_port}"
-    sandbox = f"http://{host}:{settings.sandbox_port}"
-    python = sys.executable
-    return [
-        # First: Rasa's channels call its APIs; it verifies their webhooks once Rasa is up.
-        ServiceSpec(
-            name="sandbox",
-            argv=[
-                *(python, "-m", "sandbox", "--host", host, "--port", str(settings.sandbox_port)),
-                *("--facebook-webhook", f"{rasa}/webhooks/facebook/webhook"),
-                *("--x-webhook", f"{rasa}/webhooks/twitter/webhook"),
-            ],
-            url=f"{sandbox}/",
-            health_url=f"{sandbox}/sandbox/api/health",
-        ),
-        ServiceSpec(
-            name="actions",
-            argv=[
-                *(python, "-m", "rasa_sdk", "--actions", "actions"),
-                *("--port", str(settings.actions_port)),
-            ],
-            url=f"{actions}/webhook",
-            health_url=f"{actions}/health",
-        ),
-        ServiceSpec(
-            name="rasa",
-            argv=[
-                *(python, "-m", "rasa", "run", "--enable-api"),
-                *("--auth-token", settings.rasa_token),
-                *("--interface", host, "--port", str(settings.rasa_port)),
-                *("--model", str(model)),
-                *("--credentials", "credentials.yml", "--endpoints", "endpoints.yml"),
-            ],
-            url=rasa,
-            health_url=f"{rasa}/status?token={settings.rasa_token}",
-        ),
-    ]
+    port = port or settings.sandbox_port
+    rasa = webhooks_of or f"http://{host}:{settings.rasa_port}"
+    sandbox = f"http://{host}:{port}"
+    return ServiceSpec(
+        name="sandbox" if port == settings.sandbox_port else f"sandbox-{port}",
+        argv=[
+            *(sys.executable, "-m", "sandbox", "--host", host, "--port", str(port)),
+            *("--facebook-webhook", f"{rasa}/webhooks/facebook/webhook"),
+            *("--x-webhook", f"{rasa}/webhooks/twitter/webhook"),
+            *extra,
+        ],
+        url=f"{sandbox}/",
+        health_url=f"{sandbox}/sandbox/api/health",
+    )
+
+
+def actions_spec(settings: Settings) -> ServiceSpec:
+    """The action server."""
+    actions = f"http://{settings.bind_host}:{settings.actions_port}"
+    return ServiceSpec(
+        name="actions",
+        argv=[
+            *(sys.executable, "-m", "rasa_sdk", "--actions", "actions"),
+            *("--port", str(settings.actions_port)),
+        ],
+        url=f"{actions}/webhook",
+        health_url=f"{actions}/health",
+    )
+
+
+def rasa_spec(
+    settings: Settings,
+    model: Path,
+    *,
+    port: int | None = None,
+    credentials: str = "credentials.yml",
+    endpoints: str = "endpoints.yml",
+    name: str = "rasa",
+) -> ServiceSpec:
+    """One ``rasa run`` (one replica) on ``port`` (default ``RASA_PORT``)."""
+    host = settings.bind_host
+    port = port or settings.rasa_port
+    rasa = f"http://{host}:{port}"
+    return ServiceSpec(
+        name=name,
+        argv=[
+            *(sys.executable, "-m", "rasa", "run", "--enable-api"),
+            *("--auth-token", settings.rasa_token),
+            *("--interface", host, "--port", str(port)),
+            *("--model", str(model)),
+            *("--credentials", credentials, "--endpoints", endpoints),
+        ],
+        url=rasa,
+        health_url=f"{rasa}/status?token={settings.rasa_token}",
+    )
+
+
+def service_specs(settings: Settings, model: Path) -> list[ServiceSpec]:
+    """The stack's services, in start order.
+
+    The sandbox first: Rasa's channels call its APIs; it verifies their webhooks once Rasa is up.
+    """
+    return [sandbox_spec(settings), actions_spec(settings), rasa_spec(settings, model)]
 
 
 class _Service:

@@ -69,3 +69,12 @@ def store(store_url: str) -> Iterator[SocialStore]:
     social_store.upgrade()
     yield social_store
     social_store.dispose()
+
+
+@pytest.fixture
+def sqlite_store(tmp_path: Path) -> Iterator[SocialStore]:
+    """A migrated, empty social store in a SQLite file, for tests that need one database only."""
+    social_store = SocialStore.from_url(f"sqlite:///{tmp_path / 'social.db'}")
+    social_store.upgrade()
+    yield social_store
+    social_store.dispose()

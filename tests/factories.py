@@ -7,6 +7,7 @@ from typing import Any
 
 from bot.context import SocialContext
 from bot.events import SocialEvent
+from bot.routing import RoutingFile
 
 PAGE_ID = "100200300400500"
 X_ACCOUNT_ID = "2244994945"
@@ -101,3 +102,72 @@ def make_event(
         **overrides,
     }
     return SocialEvent(**fields)
+
+
+# --- handoff ------------------------------------------------------------------------------
+
+ALWAYS_OPEN = {"mon-sun": "00:00-24:00"}
+
+
+def routing_document(**skill_overrides: dict[str, Any]) -> dict[str, Any]:
+    """A routing file as a mapping: the project's skills, open around the clock unless
+    ``skill_overrides`` (per skill name) say otherwise, and a rule per routing dimension used."""
+    skills = {
+        "care_private": {"capacity_per_agent": 2, "max_queue": 5, "when_full": {"bot": True}},
+        "care_public": {"when_closed": {"skill": "care_private"}},
+        "deliveries": {"when_closed": {"skill": "care_private"}},
+    }
+    return {
+        "skills": [
+            {"name": name, "hours": ALWAYS_OPEN, **fields, **skill_overrides.get(name, {})}
+            for name, fields in skills.items()
+        ],
+        "rules": [
+            {
+                "name": "Delivery problems with an order number",
+                "when": {"intents": ["delivery_problem"], "entities": ["order_number"]},
+                "then": {"skill": "deliveries", "priority": 2},
+            },
+            {
+                "name": "Public complaints",
+                "when": {"visibility": "public", "intents": ["complaint"]},
+                "then": {"skill": "care_public", "priority": 1},
+            },
+        ],
+        "default": {"skill": "care_private", "priority": 3},
+    }
+
+
+def make_routing(**skill_overrides: dict[str, Any]) -> RoutingFile:
+    """A validated ``RoutingFile`` of ``routing_document``."""
+    return RoutingFile.parse_obj(routing_document(**skill_overrides))
+
+
+def user_event(
+    text: str,
+    intent: str,
+    *,
+    confidence: float = 0.95,
+    entities: dict[str, str] | None = None,
+    source: str | None = "messenger",
+    timestamp: float = 1_767_225_600.0,
+    **context: Any,
+) -> dict[str, Any]:
+    """A ``user`` tracker event as rasa-sdk hands it to an action (``source=None``: REST)."""
+    return {
+        "event": "user",
+        "timestamp": timestamp,
+        "text": text,
+        "parse_data": {
+            "intent": {"name": intent, "confidence": confidence},
+            "entities": [
+                {"entity": name, "value": value} for name, value in (entities or {}).items()
+            ],
+        },
+        "metadata": {"social": context_dict(source, **context)} if source else {},
+    }
+
+
+def bot_event(text: str, timestamp: float = 1_767_225_601.0, **metadata: Any) -> dict[str, Any]:
+    """A ``bot`` tracker event (``origin="agent", agent=...`` for an agent's message)."""
+    return {"event": "bot", "timestamp": timestamp, "text": text, "metadata": metadata}

@@ -25,6 +25,7 @@ from bot.context import Platform, SocialContext, Visibility
 from bot.cta_limits import CtaLimiter
 from bot.events import Skipped, SocialEvent
 from bot.guard import OutboundGuard, Target
+from bot.handoff.delivery import register_delivery
 from bot.identities import IdentityLinks
 from bot.inbox import Inbox
 from bot.inbox_worker import RetryPolicy
@@ -32,6 +33,7 @@ from bot.origins import CONTINUE_FROM_PUBLIC, REF_PREFIX, PublicOrigins, arrival
 from bot.outbound import OutboundLog
 from bot.runtime import shared_guard, shared_store
 from bot.store import SocialStore
+from channels.facebook.agents import FacebookAgentDelivery
 from channels.facebook.config import EditPolicy, FacebookConfig
 from channels.facebook.graph import GraphClient
 from channels.facebook.normalise import (
@@ -43,9 +45,10 @@ from channels.facebook.normalise import (
 from channels.facebook.output import FacebookOutput
 from channels.facebook.sender import PRIVATE_REPLY, PUBLIC_REPLY, FacebookSender
 from channels.facebook.verify import check_signature, subscription_challenge
-from channels.facebook.wire import parse_delivery
+from channels.facebook.wire import Delivery, MessagingItem, parse_delivery
 from channels.platform_client import CallRetry
 from channels.social import SocialInputChannel
+from channels.social_output import send_key_of
 
 __all__ = ["FacebookInput"]
 
@@ -169,7 +172,23 @@ class FacebookInput(SocialInputChannel):
                     "was skipped",
                     entry.id,
                 )
+        self._confirm_echoes(delivery)
         return normalise_delivery(delivery, self.config, received_at=self._clock())
+
+    def _confirm_echoes(self, delivery: Delivery) -> None:
+        """Messenger echoes what the page sent, with our ``metadata``: a message a crash left
+        ``sending`` is known to have gone out (so a replay does not send it twice)."""
+        outbound = self.sender.outbound
+        if outbound is None:
+            return
+        for entry in delivery.entry:
+            for item in entry.messaging:
+                message = item.message if isinstance(item, MessagingItem) else None
+                if message is None or not message.is_echo or not message.metadata:
+                    continue
+                key = send_key_of(message.metadata)
+                if key is not None:
+                    outbound.confirm(*key)
 
     async def admit(self, event: SocialEvent) -> Sequence[SocialEvent | Skipped]:
         """Drops edits of answered comments (``edits: new_if_unanswered``); links m.me refs; puts
@@ -265,6 +284,12 @@ class FacebookInput(SocialInputChannel):
         """The shared webhook routes; the Graph client closes when the server stops."""
         webhook = super().blueprint(on_new_message)
         channel = self
+
+        @webhook.listener("after_server_start")
+        async def serve_agents(_app: Any, _loop: Any) -> None:
+            # The workspace's agents act on Facebook through the same sender as the bot.
+            sender = channel.sender
+            register_delivery(PLATFORM, FacebookAgentDelivery(sender, channel.inbox, sender.links))
 
         @webhook.listener("before_server_stop")
         async def close_graph_client(_app: Any, _loop: Any) -> None:

@@ -21,7 +21,7 @@ from bot.context import Visibility
 from bot.cta_limits import CtaLimiter
 from bot.errors import PlatformError
 from bot.guard import Origin, OutboundGuard, OutboundMessage, Target
-from bot.outbound import OutboundLog
+from bot.outbound import OutboundLog, OutboundStatus
 from channels.facebook.sender import FacebookSender
 from channels.social_output import SentMessage, SocialOutputChannel
 
@@ -30,6 +30,8 @@ __all__ = ["TYPING_WAIT", "FacebookOutput"]
 logger = logging.getLogger(__name__)
 
 TYPING_WAIT = 1.0  # seconds the first answer waits at most for the typing indicator
+ECHO_WAIT = 15.0  # seconds a replay waits for the echo of a message a crash left in doubt
+# (Meta delivers it again, with backoff, when the crash made the first delivery fail)
 
 
 class FacebookOutput(SocialOutputChannel):
@@ -82,6 +84,21 @@ class FacebookOutput(SocialOutputChannel):
         self.written_at = latest.event.occurred_at
         return Target.from_context(latest.event.context)
 
+    async def sent_in_doubt(self, turn_seq: int) -> bool:
+        """Messenger echoes every message the page sent, with our metadata: a message a crash
+        left on its way is known to have arrived once its echo came (waits up to ``ECHO_WAIT``
+        seconds)."""
+        if self.outbound is None or self.inbox_event is None:
+            return False
+        deadline = asyncio.get_running_loop().time() + ECHO_WAIT
+        while True:
+            outcomes = await asyncio.to_thread(self.outbound.turn_outcomes, self.inbox_event)
+            if outcomes.get(turn_seq) is OutboundStatus.SENT:
+                return True
+            if asyncio.get_running_loop().time() > deadline:
+                return False
+            await asyncio.sleep(0.2)
+
     async def deliver(
         self, target: Target, origin: Origin, message: OutboundMessage
     ) -> Sequence[SentMessage]:
@@ -89,7 +106,7 @@ class FacebookOutput(SocialOutputChannel):
         if target.visibility is Visibility.PRIVATE:
             await self._typing_shown()
             return await self.sender.send_private(
-                target.account_id, target.user_id, message, origin
+                target.account_id, target.user_id, message, origin, metadata=self.send_key
             )
         if not message.text.strip():
             logger.info("facebook: nothing left to say in public to %s", target.event_id)

@@ -110,9 +110,17 @@ class FacebookSender:
     # --- private ---------------------------------------------------------------------------
 
     async def send_private(
-        self, page_id: str, psid: str, message: OutboundMessage, origin: Origin
+        self,
+        page_id: str,
+        psid: str,
+        message: OutboundMessage,
+        origin: Origin,
+        *,
+        metadata: str | None = None,
     ) -> list[SentMessage]:
         """Sends ``message`` to the consumer in Messenger, inside the window ``origin`` has.
+
+        ``metadata`` rides along (Meta echoes it back): the bot's turn and place of the message.
 
         Raises:
             OutsideMessagingWindow: before any call, when no window is open for ``origin``.
@@ -127,6 +135,8 @@ class FacebookSender:
         sent = []
         try:
             for body in render_message(message):
+                if metadata is not None:
+                    body = {**body, "metadata": metadata}
                 request = {"recipient": {"id": psid}, **window, "message": body}
                 result = await self.graph.send(page.id, page.access_token, request, kind=MESSAGE)
                 sent.append(SentMessage(MESSAGE, psid, result.message_id, body.get("text")))

@@ -95,6 +95,7 @@ class Message(_Wire):
     mid: str
     text: str | None = None
     is_echo: bool = False
+    metadata: str | None = None  # echoed back from what the page sent
     quick_reply: QuickReply | None = None
     attachments: list[Attachment] = Field(default_factory=list)
     reply_to: ReplyTo | None = None

@@ -23,9 +23,11 @@ from bot.context import Platform
 from bot.cta_limits import CtaLimiter
 from bot.events import Skipped, SocialEvent, conversation_id
 from bot.guard import OutboundGuard, Target
+from bot.handoff.delivery import register_delivery
 from bot.outbound import OutboundLog
 from bot.runtime import consumer_flags, outbound_log, shared_guard
 from channels.social import SocialInputChannel
+from channels.twitter.agents import XAgentDelivery
 from channels.twitter.api import XClient
 from channels.twitter.config import TwitterConfig
 from channels.twitter.normalise import Known, normalise_delivery
@@ -170,6 +172,12 @@ class TwitterInput(SocialInputChannel):
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         webhook = super().blueprint(on_new_message)
         client = self.client
+        channel = self
+
+        @webhook.listener("after_server_start")
+        async def serve_agents(_app: Any, _loop: Any) -> None:
+            # The workspace's agents act on X through the same sender as the bot.
+            register_delivery(PLATFORM, XAgentDelivery(channel.sender, channel.inbox))
 
         @webhook.listener("before_server_stop")
         async def close_client(_app: Any, _loop: Any) -> None:

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from bot.__main__ import main
+from bot.handoff.agents import AgentDirectory
 from bot.inbox import Inbox
 from bot.store import SocialStore
 from tests.factories import make_event
@@ -27,7 +29,7 @@ def test_store_upgrade_then_current(endpoints: Path, capsys: pytest.CaptureFixtu
     assert main(["--endpoints", str(endpoints), "store", "upgrade"]) == 0
 
     out = capsys.readouterr().out.splitlines()
-    assert out == ["social store at revision (none)", "social store at revision 0005"]
+    assert out == ["social store at revision (none)", "social store at revision 0007"]
 
 
 def test_inbox_status_parked_and_replay(
@@ -98,3 +100,115 @@ def test_routing_check_names_the_line_of_a_problem(
     err = capsys.readouterr().err
     assert f"{routing}:3" in err
     assert "unknown skill 'sales'" in err
+
+
+def _routing_file(tmp_path: Path) -> Path:
+    path = tmp_path / "routing.yml"
+    path.write_text(
+        "skills:\n  - name: care_private\n  - name: deliveries\ndefault: {skill: care_private}\n"
+    )
+    return path
+
+
+def test_agents_add_list_and_token(
+    endpoints: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    routing = ["--routing", str(_routing_file(tmp_path))]
+    base = ["--endpoints", str(endpoints), "agents"]
+
+    assert (
+        main(
+            [
+                *base,
+                "add",
+                "sam",
+                "--skill",
+                "care_private",
+                "--skill",
+                "deliveries",
+                "--password",
+                "correct horse",
+                *routing,
+            ]
+        )
+        == 0
+    )
+    assert main([*base, "add", "boss", "--admin", "--password", "battery staple", *routing]) == 0
+    assert main([*base, "list"]) == 0
+    assert main([*base, "token", "sam"]) == 0
+
+    out = capsys.readouterr().out.splitlines()
+    assert out[:2] == [
+        "agent sam added (skills: care_private, deliveries)",
+        "agent boss added (admin, skills: -)",
+    ]
+    assert out[2].split() == ["boss", "offline", "admin"]
+    assert out[3].split() == ["sam", "offline", "care_private,deliveries"]
+    token = out[4]
+    store = SocialStore.from_url(f"sqlite:///{tmp_path / 'social.db'}")
+    agent = AgentDirectory(store).agent_for_token(token)
+    assert agent is not None
+    assert agent.name == "sam"
+    assert AgentDirectory(store).authenticate("sam", "correct horse") == agent
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["add", "sam", "--skill", "sales", "--password", "correct horse"],
+            "unknown skill 'sales'",
+        ),
+        (["add", "sam", "--skill", "care_private", "--password", "short"], "at least 8"),
+        (["add", "sam", "--skill", "care_private"], "pass --password"),
+        (["token", "nobody"], "no agent named 'nobody'"),
+    ],
+)
+def test_agents_errors_say_what_is_wrong(
+    endpoints: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    args: list[str],
+    message: str,
+) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))  # no terminal to ask at
+    routing = ["--routing", str(_routing_file(tmp_path))] if args[0] == "add" else []
+
+    assert main(["--endpoints", str(endpoints), "agents", *args, *routing]) == 1
+    assert message in capsys.readouterr().err
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize(
+    ("typed", "code", "message"),
+    [
+        (["a long password", "a long password"], 0, "agent sam added"),
+        (["a long password", "another password"], 1, "the two passwords differ"),
+    ],
+)
+def test_agents_add_asks_for_the_password_twice_at_a_terminal(
+    endpoints: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    typed: list[str],
+    code: int,
+    message: str,
+) -> None:
+    answers = iter(typed)
+    monkeypatch.setattr("sys.stdin", _Terminal(""))
+    monkeypatch.setattr("getpass.getpass", lambda prompt: next(answers))
+    routing = ["--routing", str(_routing_file(tmp_path))]
+
+    result = main(
+        ["--endpoints", str(endpoints), "agents", "add", "sam", "--skill", "care_private", *routing]
+    )
+
+    captured = capsys.readouterr()
+    assert result == code
+    assert message in captured.out + captured.err

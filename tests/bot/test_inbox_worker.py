@@ -1,13 +1,17 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import socket
+import subprocess
+import sys
 from datetime import timedelta
 
 import pytest
 
 from bot.errors import InvalidRequest, RateLimited, TransientPlatformError
 from bot.inbox import Inbox, InboxRecord, InboxStatus
-from bot.inbox_worker import InboxWorker, RetryPolicy
+from bot.inbox_worker import InboxWorker, RetryPolicy, dead_local_claimants
 from bot.store import SocialStore
 from tests.factories import make_event
 
@@ -167,3 +171,48 @@ async def test_stopping_finishes_the_events_in_flight(store: SocialStore) -> Non
 
     assert handler.seen == ["slow"]
     assert inbox.get("slow").status is InboxStatus.DONE  # type: ignore[union-attr]
+
+
+def exited_pid() -> int:
+    """The pid of a process that has exited (and was reaped)."""
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return int(gone.stdout)
+
+
+def test_only_this_hosts_claimants_whose_process_is_gone_are_dead() -> None:
+    gone = exited_pid()
+    claimants = [
+        f"here:{gone}:abc123",  # exited
+        f"here:{os.getpid()}:def456",  # this very process
+        "elsewhere:1:aaaaaa",  # another host: left to its lease
+        "not-a-worker-id",
+    ]
+
+    assert dead_local_claimants(claimants, host="here") == [f"here:{gone}:abc123"]
+
+
+async def test_a_restarted_worker_takes_back_the_events_of_its_crashed_predecessor(
+    store: SocialStore,
+) -> None:
+    inbox = Inbox(store)
+    gone = await asyncio.to_thread(exited_pid)
+    inbox.add(make_event("messenger", dedupe_key="k1"))
+    dead_worker = f"{socket.gethostname()[:32]}:{gone}:abc123"
+    [claimed] = inbox.claim(dead_worker, lease=timedelta(hours=1))
+    handled: list[str] = []
+
+    async def handler(record: InboxRecord) -> None:
+        handled.append(record.dedupe_key)
+
+    worker = InboxWorker(inbox, handler)
+    assert await worker.recover() == 1
+    await worker.run_once()
+
+    assert claimed.dedupe_key == "k1"
+    assert handled == ["k1"]
+    assert inbox.get("k1").status is InboxStatus.DONE  # type: ignore[union-attr]

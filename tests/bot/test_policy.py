@@ -9,9 +9,6 @@ from typing import Any
 import pytest
 from rasa.core.policies.ensemble import DefaultPolicyPredictionEnsemble
 from rasa.core.policies.policy import PolicyPrediction
-from rasa.engine.graph import ExecutionContext, GraphSchema
-from rasa.engine.storage.local_model_storage import LocalModelStorage
-from rasa.engine.storage.resource import Resource
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, ActiveLoop, Event, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
@@ -20,9 +17,10 @@ from bot import runtime
 from bot.errors import ConfigurationError
 from bot.policy import VISIBILITY_SLOT, PublicThreadPolicy
 from tests.factories import X_ACCOUNT_ID, context_dict
+from tests.policies import create_policy, predicted
 
 ROOT = Path(__file__).resolve().parents[2]
-# The handoff's slot (another branch adds it to domain.yml): "queued" or "assigned" while set.
+# A slot of another name than the handoff's (handoff_active: "queued" or "assigned" while set).
 TEXT_SLOT = {"type": "text", "influence_conversation": False, "mappings": [{"type": "custom"}]}
 
 
@@ -33,20 +31,11 @@ def domain() -> Domain:
 
 @pytest.fixture(scope="module")
 def handoff_domain(domain: Domain) -> Domain:
-    return domain.merge(
-        Domain.from_dict(
-            {"slots": {name: dict(TEXT_SLOT) for name in ("handoff_active", "agent_on_it")}}
-        )
-    )
+    return domain.merge(Domain.from_dict({"slots": {"agent_on_it": dict(TEXT_SLOT)}}))
 
 
 def make_policy(tmp_path: Path, **config: Any) -> PublicThreadPolicy:
-    return PublicThreadPolicy.create(
-        {**PublicThreadPolicy.get_default_config(), **config},
-        LocalModelStorage(tmp_path),
-        Resource("public_thread_policy"),
-        ExecutionContext(GraphSchema({}), "test"),
-    )
+    return create_policy(PublicThreadPolicy, tmp_path, **config)
 
 
 def user(source: str | None, text: str = "where is my order?", **context: Any) -> UserUttered:
@@ -60,12 +49,6 @@ def tracker(domain: Domain, *events: Event) -> DialogueStateTracker:
         [ActionExecuted("action_listen"), *events],
         slots=domain.slots,
     )
-
-
-def predicted(domain: Domain, prediction: PolicyPrediction) -> str | None:
-    if prediction.max_confidence == 0:
-        return None
-    return domain.action_names_or_texts[prediction.max_confidence_index]
 
 
 @pytest.mark.parametrize("source", ["facebook_comment", "facebook_post", "tweet"])
@@ -252,13 +235,13 @@ def test_no_call_to_action_into_a_thread_a_human_agent_owns(
     assert prediction.is_no_user_prediction
 
 
-def test_without_a_handoff_slot_in_the_domain_the_invitation_goes(
+def test_a_handoff_slot_the_domain_lacks_is_no_handoff(
     domain: Domain, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
+    policy = make_policy(tmp_path, handoff_slot="no_such_slot")
+
     with caplog.at_level("INFO"):
-        prediction = make_policy(tmp_path).predict_action_probabilities(
-            tracker(domain, user("tweet")), domain
-        )
+        prediction = policy.predict_action_probabilities(tracker(domain, user("tweet")), domain)
 
     assert predicted(domain, prediction) == "action_public_to_private"
     assert "non existing slot" not in caplog.text

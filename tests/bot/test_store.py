@@ -5,14 +5,18 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
 
 from bot.errors import ConfigurationError, StoreError
 from bot.inbox import Inbox, event_document
+from bot.migrations.env_config import VERSION_TABLE
+from bot.schema import metadata
 from bot.store import DEFAULT_URL, SocialStore, store_url_from_endpoints
 from tests.factories import make_event
 
-HEAD = "0005"
+HEAD = "0007"
 
 
 def test_upgrade_creates_the_schema_at_the_latest_revision(store_url: str) -> None:
@@ -111,3 +115,11 @@ def test_a_social_store_section_without_url_is_named(tmp_path: Path) -> None:
 
     with pytest.raises(ConfigurationError, match="endpoints.yml social_store: expected `url"):
         store_url_from_endpoints(path, {})
+
+
+def test_the_migrations_build_exactly_the_schema_the_code_declares(store: SocialStore) -> None:
+    with store.engine.connect() as connection:
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "version_table": VERSION_TABLE}
+        )
+        assert compare_metadata(context, metadata) == []

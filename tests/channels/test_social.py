@@ -203,3 +203,35 @@ async def test_a_bot_failure_leaves_the_event_for_a_retry(
     assert record.status is InboxStatus.PENDING
     assert record.last_error == "RuntimeError: the model is not loaded yet"
     assert inbox.claim("w", lease=timedelta(seconds=1)) == []  # waits for its retry time
+
+
+async def test_an_event_whose_turn_rasa_saved_before_a_crash_is_not_handed_over_again(
+    channel: ExampleInput, inbox: Inbox
+) -> None:
+    from rasa.core.tracker_store import InMemoryTrackerStore
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    saved = make_event("messenger", dedupe_key="k-saved", author_id="77")
+    lost = make_event("messenger", dedupe_key="k-lost", author_id="88")
+    tracker_store = InMemoryTrackerStore(Domain.empty())
+    tracker = DialogueStateTracker(saved.sender_id, slots=[])
+    tracker.update(UserUttered("hi", message_id="k-saved"))
+    await tracker_store.save(tracker)
+    channel._tracker_store = tracker_store
+    inbox.add(saved)
+    inbox.add(lost)
+    # The first try's claims, by a worker that died: both events are replayed.
+    assert len(inbox.claim("dead-worker", lease=timedelta(hours=1))) == 2
+    assert inbox.release_claims(["dead-worker"]) == 2
+    received: list[UserMessage] = []
+
+    async def on_new_message(message: UserMessage) -> None:
+        received.append(message)
+
+    worker = channel.make_worker(on_new_message)
+    assert await worker.run_once() == 2
+
+    assert [message.message_id for message in received] == ["k-lost"]
+    assert inbox.get("k-saved").status is InboxStatus.DONE  # type: ignore[union-attr]

@@ -15,7 +15,7 @@ from bot.errors import MessageTooLong, OutsideMessagingWindow
 from bot.guard import Origin, OutboundGuard, OutboundMessage, Target
 from bot.outbound import OutboundLog, OutboundStatus
 from bot.store import SocialStore
-from channels.social_output import SentMessage, SocialOutputChannel, outbound_message
+from channels.social_output import SentMessage, SocialOutputChannel, outbound_message, send_key_of
 from tests.factories import PAGE_ID, make_context
 
 CTA = {"text": "Hi Jane, please message us", "utter_action": "utter_public_to_private"}
@@ -157,6 +157,82 @@ def test_unknown_response_keys_are_kept_as_extras() -> None:
 
     assert message.extras == {"template_name": "x"}
     assert message.response_name == "utter_hi"
+
+
+async def test_a_replayed_turn_does_not_send_again_what_it_sent_before(log: OutboundLog) -> None:
+    first = output_for("messenger", log)
+    first.bind_turn("facebook:mid:m_1", replay=False)
+    await first.send_response("x", {"text": "One"})
+    await first.send_response("x", {"text": "Two"})
+    # The process died here, before the third message and before the inbox heard.
+
+    again = output_for("messenger", log)
+    again.bind_turn("facebook:mid:m_1", replay=True)
+    for text in ("One", "Two", "Three"):
+        await again.send_response("x", {"text": text})
+
+    assert [message.text for _, message in first.delivered] == ["One", "Two"]
+    assert [message.text for _, message in again.delivered] == ["Three"]
+    assert log.turn_progress("facebook:mid:m_1") == 3
+
+
+async def test_a_first_try_sends_everything_even_if_another_turn_was_logged(
+    log: OutboundLog,
+) -> None:
+    earlier = output_for("messenger", log)
+    earlier.bind_turn("facebook:mid:m_1", replay=False)
+    await earlier.send_response("x", {"text": "One"})
+
+    other = output_for("messenger", log)
+    other.bind_turn("facebook:mid:m_2", replay=True)
+    await other.send_response("x", {"text": "Hello"})
+
+    assert [message.text for _, message in other.delivered] == ["Hello"]
+
+
+async def test_a_message_left_on_its_way_by_a_crash_is_sent_again_unless_known_to_have_arrived(
+    log: OutboundLog,
+) -> None:
+    crashed = output_for("messenger", log)
+    crashed.bind_turn("facebook:mid:m_9", replay=False)
+    target = crashed.target
+    assert target is not None
+    for place in (1, 2):  # both were on their way when the process died
+        log.record(
+            sender_id=target.conversation_id,
+            platform="facebook",
+            account_id=target.account_id,
+            origin="bot",
+            visibility="private",
+            kind="message",
+            target_id=target.user_id,
+            text=f"in doubt {place}",
+            status=OutboundStatus.SENDING,
+            inbox_event="facebook:mid:m_9",
+            turn_seq=place,
+        )
+    assert log.confirm("facebook:mid:m_9", 1)  # the platform's echo of the first came
+
+    again = output_for("messenger", log)
+    again.bind_turn("facebook:mid:m_9", replay=True)
+    for text in ("in doubt 1", "in doubt 2"):
+        await again.send_response("x", {"text": text})
+
+    assert [message.text for _, message in again.delivered] == ["in doubt 2"]
+    assert log.turn_progress("facebook:mid:m_9") == 2
+
+
+@pytest.mark.parametrize(
+    ("key", "parsed"),
+    [
+        ("turn:facebook:mid:m_1#3", ("facebook:mid:m_1", 3)),
+        ("turn:a#b#2", ("a#b", 2)),
+        ("turn:x#", None),
+        ("something else", None),
+    ],
+)
+def test_send_keys_name_the_turn_and_the_place(key: str, parsed: tuple[str, int] | None) -> None:
+    assert send_key_of(key) == parsed
 
 
 async def test_a_second_call_to_action_to_the_author_in_the_thread_is_refused_logged_and_counted(

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
+import sqlite3
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,6 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
+from ruamel.yaml import YAML
 
 from bot.settings import Settings, read_env_file
 from launcher.cli import child_environment
@@ -48,6 +53,19 @@ def stack_environment(var: Path, **overrides: str) -> dict[str, str]:
     return {**os.environ, **env}
 
 
+def always_open_routing(var: Path) -> Path:
+    """The project's routing file with every skill open around the clock, so tests about
+    queues do not depend on the hour they run at."""
+    yaml = YAML()
+    document = yaml.load((ROOT / "routing.yml").read_text(encoding="utf-8"))
+    for skill in document["skills"]:
+        skill["hours"] = {"mon-sun": "00:00-24:00"}
+    path = var / "routing.yml"
+    with path.open("w", encoding="utf-8") as file:
+        yaml.dump(document, file)
+    return path
+
+
 @pytest.fixture(scope="session")
 def model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The trained model of the current files (trained once, then cached by content hash)."""
@@ -62,6 +80,7 @@ class RunningStack:
 
     settings: Settings
     log_dir: Path
+    env: dict[str, str]
 
     @property
     def rasa_url(self) -> str:
@@ -79,6 +98,38 @@ class RunningStack:
         messages: list[dict[str, Any]] = response.json()
         return messages
 
+    def workspace(self, path: str) -> str:
+        """The URL of a workspace route."""
+        return f"{self.rasa_url}/webhooks/workspace{path}"
+
+    def bot_cli(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """``python -m bot ...`` against this stack's social store and routing file."""
+        return subprocess.run(
+            [sys.executable, "-m", "bot", *args],
+            cwd=ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        )
+
+    def age(self, sender: str, hours: float) -> None:
+        """Moves the conversation's events ``hours`` into the past in the tracker store, as if
+        the consumer had not written since: the next message starts a new session."""
+        seconds = hours * 3600
+        with sqlite3.connect(self.settings.tracker_store_db) as connection:
+            rows = connection.execute(
+                "SELECT id, timestamp, data FROM events WHERE sender_id = ?", (sender,)
+            ).fetchall()
+            for row_id, timestamp, data in rows:
+                event = json.loads(data)
+                event["timestamp"] = event["timestamp"] - seconds
+                connection.execute(
+                    "UPDATE events SET timestamp = ?, data = ? WHERE id = ?",
+                    (timestamp - seconds, json.dumps(event), row_id),
+                )
+
     def tracker(self, sender: str) -> dict[str, Any]:
         """The conversation's tracker, through the token-protected HTTP API."""
         response = httpx.get(
@@ -95,7 +146,7 @@ class RunningStack:
 def stack(model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
     """The action server and the Rasa server as real processes on free ports."""
     var = tmp_path_factory.mktemp("stack")
-    env = stack_environment(var)
+    env = stack_environment(var, ROUTING_FILE=str(always_open_routing(var)))
     settings = Settings.from_env(env)
     running = Stack(
         ROOT,
@@ -105,16 +156,19 @@ def stack(model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run
     )
     running.start()
     try:
-        yield RunningStack(settings=settings, log_dir=var / "log")
+        yield RunningStack(
+            settings=settings,
+            log_dir=var / "log",
+            env=child_environment(ROOT, env, settings),
+        )
     finally:
         running.stop()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def sandbox(stack: RunningStack) -> Iterator[SandboxClient]:
-    """A client of the stack's sandbox (a local Facebook and X), once it answers."""
-    with SandboxClient(
-        f"http://{stack.settings.bind_host}:{stack.settings.sandbox_port}"
-    ) as client:
+    """A client of the stack's sandbox (the local Facebook and X)."""
+    url = f"http://{stack.settings.bind_host}:{stack.settings.sandbox_port}"
+    with SandboxClient(url) as client:
         client.wait_ready()
         yield client

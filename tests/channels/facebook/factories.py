@@ -148,13 +148,14 @@ def referral(ref: str = "pub-122100000000000001_1234567890123456") -> dict[str, 
     return messaging_item(referral={"ref": ref, "source": "SHORTLINK", "type": "OPEN_THREAD"})
 
 
-def echo(text: str = "Your order ships today.", *, mid: str = "m_echo1") -> dict[str, Any]:
-    """The page's own message, echoed back."""
-    return messaging_item(
-        sender=PAGE_ID,
-        recipient=PSID,
-        message={"mid": mid, "text": text, "is_echo": True, "app_id": 1234},
-    )
+def echo(
+    text: str = "Your order ships today.", *, mid: str = "m_echo1", metadata: str | None = None
+) -> dict[str, Any]:
+    """The page's own message, echoed back (with the ``metadata`` it was sent with)."""
+    message: dict[str, Any] = {"mid": mid, "text": text, "is_echo": True, "app_id": 1234}
+    if metadata is not None:
+        message["metadata"] = metadata
+    return messaging_item(sender=PAGE_ID, recipient=PSID, message=message)
 
 
 def signal(kind: str) -> dict[str, Any]:
