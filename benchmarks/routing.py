@@ -9,8 +9,8 @@ import random
 import statistics
 import time
 from collections.abc import Callable
-from pathlib import Path
 
+from benchmarks.report import p99, publish
 from bot.routing import Router, RoutingContext
 from bot.routing.engine import mismatch
 from bot.routing.model import Route, RoutingFile, RoutingRule, RuleConditions, Skill
@@ -101,13 +101,8 @@ def main() -> None:
         "| --- | ---: | ---: |",
     ]
     for name, samples in rows:
-        p99 = statistics.quantiles(samples, n=100)[98]
-        lines.append(f"| {name} | {statistics.median(samples):.1f} | {p99:.1f} |")
-    report = "\n".join(lines)
-    print(report)
-    out = Path(__file__).parent / "results" / "routing.md"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(report + "\n")
+        lines.append(f"| {name} | {statistics.median(samples):.1f} | {p99(samples):.1f} |")
+    publish("routing", lines)
 
 
 if __name__ == "__main__":

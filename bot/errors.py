@@ -24,7 +24,8 @@ Every error the project raises on purpose derives from ``SocialCareError``. Fore
     │       ├── InvalidRequest          refused as wrong: our bug (100, other 4xx)
     │       └── DeliveryUnsupported     the channel cannot do this (a like on X, public on REST)
     ├── OutboundRefused             a send we refuse: the guard (automated, public target)...
-    │   └── MessageTooLong          ...or a text over the target's limit (never cut silently)
+    │   ├── MessageTooLong          ...or a text over the target's limit (never cut silently)
+    │   └── CtaLimitReached         ...or a call to action beyond its limits (cooldown, brand)
     ├── HandoffError                the handoff service refused an operation
     │   ├── InvalidInput            the request is wrong: names the field and what was expected
     │   ├── HandoffNotFound         no such handoff, agent or delivery
@@ -40,6 +41,7 @@ __all__ = [
     "AuthenticationFailed",
     "BadSignature",
     "ConfigurationError",
+    "CtaLimitReached",
     "DeliveryUnsupported",
     "DuplicateContent",
     "HandoffConflict",
@@ -243,6 +245,11 @@ class MessageTooLong(OutboundRefused):
         self.length = length
         self.limit = limit
         super().__init__(message, origin=origin, target=target)
+
+
+class CtaLimitReached(OutboundRefused):
+    """A call to action the guard refuses: one was sent to this author and thread within the
+    cooldown, or the author is the brand's own account."""
 
 
 class HandoffError(SocialCareError):

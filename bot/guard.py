@@ -124,20 +124,16 @@ class OutboundGuard:
         if target.visibility is Visibility.PRIVATE:
             return message
         if origin is Origin.BOT:
-            with self._lock:
-                self.refusals[(target.platform.value, origin.value)] += 1
-            GUARD_REFUSALS.labels(target.platform.value, origin.value).inc()
-            logger.warning(
-                "refused an automated message to a public thread: conversation=%s thread=%s "
-                "response=%s",
-                target.conversation_id,
-                target.thread_id,
-                message.response_name or "-",
-            )
-            raise OutboundRefused(
-                f"automated messages are not sent to public threads (thread {target.thread_id})",
-                origin=origin.value,
-                target=target.visibility.value,
+            raise self.refuse(
+                origin,
+                target,
+                message,
+                OutboundRefused(
+                    "automated messages are not sent to public threads "
+                    f"(thread {target.thread_id})",
+                    origin=origin.value,
+                    target=target.visibility.value,
+                ),
             )
         dropped = [part for part in _PUBLIC_UNSUPPORTED if getattr(message, part)]
         if not dropped:
@@ -152,3 +148,25 @@ class OutboundGuard:
             ", ".join(dropped),
         )
         return replace(message, **{part: _EMPTY[part] for part in dropped})
+
+    def refuse(
+        self, origin: Origin, target: Target, message: OutboundMessage, refusal: OutboundRefused
+    ) -> OutboundRefused:
+        """Counts and logs ``refusal`` of ``message`` (at WARNING); returns it, to be raised.
+
+        The guard's own refusals go through here, and so do those decided next to it with the
+        store's help (the call to action's limits, ``bot.cta_limits``).
+        """
+        with self._lock:
+            self.refusals[(target.platform.value, origin.value)] += 1
+        GUARD_REFUSALS.labels(target.platform.value, origin.value).inc()
+        logger.warning(
+            "refused a %s message to a %s target: conversation=%s thread=%s response=%s: %s",
+            origin.value,
+            target.visibility.value,
+            target.conversation_id,
+            target.thread_id,
+            message.response_name or "-",
+            refusal,
+        )
+        return refusal

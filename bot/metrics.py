@@ -103,7 +103,8 @@ CALL_SECONDS = Histogram(
 )
 GUARD_REFUSALS = Counter(
     "social_guard_refusals",
-    "Automated messages the output guard kept out of public threads.",
+    "Messages the output guard refused: automated ones to public threads (origin bot), calls to "
+    "action beyond their limits (origin cta).",
     ["platform", "origin"],
     registry=REGISTRY,
 )

@@ -1,11 +1,13 @@
 """``OutboundLog``: every message the brand sent, failed to send or refused to send.
 
 Agents see it in the transcript (with the reason of each failure), the Facebook channel asks it
-whether a comment already got its one Private Reply, and operators count failures from it.
+whether a comment already got its one Private Reply, the call to action's limiter asks it when
+an author last got one in a thread (``bot.cta_limits``), and operators count failures from it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from enum import Enum
@@ -52,21 +54,35 @@ class OutboundRecord:
     created_at: datetime
     inbox_event: str | None = None
     turn_seq: int | None = None
+    thread_id: str | None = None
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 def _record(row: RowMapping) -> OutboundRecord:
-    created = row["created_at"]
     values = {key: row[key] for key in OutboundRecord.__dataclass_fields__}
     values["status"] = OutboundStatus(row["status"])
-    values["created_at"] = created if created.tzinfo else created.replace(tzinfo=timezone.utc)
+    values["created_at"] = _aware(row["created_at"])
     return OutboundRecord(**values)
 
 
 class OutboundLog:
-    """The ``outbound_messages`` table of the social store; all its SQL lives here."""
+    """The ``outbound_messages`` table of the social store; all its SQL lives here.
 
-    def __init__(self, store: SocialStore) -> None:
+    Args:
+        store: the social store.
+        clock: the current UTC time, the ``created_at`` of new records (tests pass their own).
+    """
+
+    def __init__(self, store: SocialStore, *, clock: Callable[[], datetime] = _utcnow) -> None:
         self._engine = store.engine
+        self.clock = clock
 
     def record(
         self,
@@ -84,9 +100,10 @@ class OutboundLog:
         error: PlatformError | OutboundRefused | None = None,
         inbox_event: str | None = None,
         turn_seq: int | None = None,
+        thread_id: str | None = None,
     ) -> int:
-        """Appends one outbound message (``inbox_event``, ``turn_seq``: the turn it belongs to);
-        returns its row id.
+        """Appends one outbound message (``inbox_event``, ``turn_seq``: the turn it belongs to;
+        ``thread_id``: the public thread or private conversation); returns its row id.
 
         Raises:
             StoreError: the store failed.
@@ -105,9 +122,10 @@ class OutboundLog:
             "error_type": type(error).__name__ if error is not None else None,
             "error_code": error.code if isinstance(error, PlatformError) else None,
             "error_message": str(error)[:2000] if error is not None else None,
-            "created_at": datetime.now(timezone.utc),
+            "created_at": self.clock(),
             "inbox_event": inbox_event,
             "turn_seq": turn_seq,
+            "thread_id": thread_id,
         }
         try:
             with self._engine.begin() as connection:
@@ -130,6 +148,25 @@ class OutboundLog:
             .limit(1)
         )
         return bool(self._rows(query, f"reading outbound {kind} to {target_id}"))
+
+    def last_cta(self, sender_id: str, thread_id: str | None) -> datetime | None:
+        """When the conversation's author was last sent a call to action in public thread
+        ``thread_id``, or None."""
+        table = outbound_messages
+        query = (
+            select(table.c.created_at)
+            .where(
+                table.c.sender_id == sender_id,
+                table.c.thread_id == thread_id,
+                table.c.origin == "cta",
+                table.c.visibility == "public",
+                table.c.status == OutboundStatus.SENT.value,
+            )
+            .order_by(table.c.id.desc())
+            .limit(1)
+        )
+        rows = self._rows(query, f"reading the calls to action of {sender_id}")
+        return _aware(rows[0]["created_at"]) if rows else None
 
     def turn_outcomes(self, inbox_event: str) -> dict[int, OutboundStatus]:
         """What became of each message (by place) of the turn answering ``inbox_event``: a
@@ -211,7 +248,9 @@ class OutboundLog:
         """Forgets a message recorded as ``sending`` of which nothing was sent."""
         try:
             with self._engine.begin() as connection:
-                connection.execute(delete(outbound_messages).where(outbound_messages.c.id == row_id))
+                connection.execute(
+                    delete(outbound_messages).where(outbound_messages.c.id == row_id)
+                )
         except SQLAlchemyError as exc:
             raise StoreError(f"discarding outbound {row_id} failed: {exc}") from exc
 

@@ -2,7 +2,8 @@
 
 The rule of the product: in public the bot never answers; the only automated message is the
 invitation to continue in private (the call to action, CTA), at most once per author and thread
-within a cooldown. Everything here is a pure function of what the conversation shows, so it is
+within a cooldown, never to the brand's own account, never into a thread a human agent owns.
+Everything here is a pure function of what the conversation shows, so it is
 tested without Rasa.
 """
 
@@ -22,7 +23,9 @@ __all__ = [
     "Decision",
     "PublicThreadRules",
     "ThreadState",
+    "ctas_sent",
     "decide",
+    "effective_visibility",
 ]
 
 ACTION_LISTEN = "action_listen"
@@ -51,6 +54,8 @@ class ThreadState:
         remembered_visibility: the visibility the policy persisted in its slot.
         now: epoch seconds of the latest user message.
         ctas: calls to action already sent in this conversation.
+        agent_owns_thread: a human agent owns the conversation (a handoff is queued or assigned).
+        author_is_brand: the latest message was written by the brand's own page or account.
     """
 
     latest_action: str | None
@@ -60,6 +65,8 @@ class ThreadState:
     remembered_visibility: Visibility | None = None
     now: float = 0.0
     ctas: tuple[CtaSent, ...] = ()
+    agent_owns_thread: bool = False
+    author_is_brand: bool = False
 
 
 @dataclass(frozen=True)
@@ -100,8 +107,9 @@ def decide(state: ThreadState, rules: PublicThreadRules) -> Decision:
     """The action after a public message, or ``None`` in private.
 
     Public, right after the consumer's message: the CTA action, then its response, unless a
-    CTA was sent in this thread within the cooldown; then, or after anything else, listen. So no
-    other policy's bot response can ever follow a public message.
+    CTA was sent in this thread within the cooldown, a human agent owns the thread, or the brand
+    wrote the message; then, or after anything else, listen. So no other policy's bot response
+    can ever follow a public message.
     """
     visibility = effective_visibility(state)
     remember = (
@@ -109,6 +117,8 @@ def decide(state: ThreadState, rules: PublicThreadRules) -> Decision:
     )
     if visibility is not Visibility.PUBLIC:
         return Decision(action=None, remember=remember)
+    if state.agent_owns_thread or state.author_is_brand:
+        return Decision(action=ACTION_LISTEN, remember=remember)
     if state.latest_action == ACTION_LISTEN and not _cta_in_cooldown(state, rules):
         return Decision(action=rules.cta_action, remember=remember)
     if state.latest_action == rules.cta_action:

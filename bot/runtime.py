@@ -1,13 +1,18 @@
 """What one ``rasa run`` process shares between its channels: the social store and its tables.
 
 The Facebook, X and workspace channels of a process use one engine (one connection pool) for the
-social store named by ``social_store.url`` in the endpoints file, and one output guard.
+social store named by ``social_store.url`` in the endpoints file, and one output guard. The call
+to action is the process's too: ``PublicThreadPolicy`` sets its response and cooldown from
+``config.yml`` when the model loads; the output channels know the call to action by that response,
+and the guard's limiter (``bot.cta_limits``) enforces the same cooldown.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from bot.consumers import ConsumerFlags
@@ -18,18 +23,22 @@ from bot.identities import IdentityLinks
 from bot.inbox import Inbox
 from bot.origins import PublicOrigins
 from bot.outbound import OutboundLog
+from bot.public_thread import CTA_RESPONSE
 from bot.routing import RoutingFile, load_routing
 from bot.routing.loader import domain_names
 from bot.settings import process_environment
 from bot.store import SocialStore, store_url_from_endpoints
 
 __all__ = [
+    "CallToAction",
     "agent_directory",
+    "call_to_action",
     "consumer_flags",
     "handoff_store",
     "identity_links",
     "outbound_log",
     "public_origins",
+    "set_call_to_action",
     "shared_guard",
     "shared_inbox",
     "shared_routing",
@@ -42,6 +51,18 @@ _lock = threading.Lock()
 _stores: dict[str, SocialStore] = {}
 _routing: dict[tuple[Path, Path | None, float], RoutingFile] = {}
 _guard = OutboundGuard()
+
+
+@dataclass(frozen=True)
+class CallToAction:
+    """The call to action as the policy knows it: its response, and one per author and thread
+    within ``cooldown``."""
+
+    response: str = CTA_RESPONSE
+    cooldown: timedelta = timedelta(hours=24)
+
+
+_call_to_action = CallToAction()
 
 
 def shared_store(endpoints: Path) -> SocialStore:
@@ -120,3 +141,14 @@ def shared_routing(path: Path, domain: Path | None = None) -> RoutingFile:
             _routing.clear()
             _routing[key] = routing
         return routing
+
+
+def set_call_to_action(cta: CallToAction) -> None:
+    """Sets the process's call to action (``PublicThreadPolicy`` does, from config.yml)."""
+    global _call_to_action
+    _call_to_action = cta
+
+
+def call_to_action() -> CallToAction:
+    """The process's call to action: the defaults until the policy is loaded."""
+    return _call_to_action

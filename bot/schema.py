@@ -96,6 +96,9 @@ outbound_messages = Table(
     # replayed after a crash skips what it sent before.
     Column("inbox_event", String(255), nullable=True),
     Column("turn_seq", Integer, nullable=True),
+    # The public thread (root post or tweet) or the private conversation; the call to action's
+    # limits are per author and thread. Added by revision 0007.
+    Column("thread_id", String(255), nullable=True),
     Index("ix_outbound_messages_sender_id", "sender_id", "id"),
     Index("ix_outbound_messages_target", "platform", "kind", "target_id"),
     Index("ix_outbound_messages_inbox_event", "inbox_event"),

@@ -3,8 +3,9 @@
 Rasa calls ``send_response`` with the rendered response (``utter_action`` names it). Here it
 becomes an ``OutboundMessage`` with its origin (the call to action, or any other automated
 message) and its target (the public thread or the private conversation the consumer wrote in);
-the guard refuses automated messages to public targets and trims what public threads cannot show;
-the platform subclass delivers what is left. Every outcome is written to the outbound log, where
+the guard refuses automated messages to public targets and trims what public threads cannot show,
+the call to action's limiter refuses one beyond its limits (``bot.cta_limits``); the platform
+subclass delivers what is left. Every outcome is written to the outbound log, where
 agents see failures. A platform failure is logged and recorded, not raised: raising would make the
 inbox replay the whole turn and send its earlier messages twice.
 """
@@ -20,11 +21,12 @@ from typing import Any
 
 from rasa.core.channels.channel import OutputChannel
 
+from bot.cta_limits import CtaLimiter
 from bot.errors import OutboundRefused, PlatformError, StoreError
 from bot.guard import Origin, OutboundGuard, OutboundMessage, Target
 from bot.metrics import CTA_SENT
 from bot.outbound import OutboundLog, OutboundStatus
-from bot.public_thread import CTA_RESPONSE
+from bot.runtime import call_to_action
 
 __all__ = [
     "SEND_KEY_PREFIX",
@@ -98,8 +100,11 @@ class SocialOutputChannel(OutputChannel, abc.ABC):
         target: where the conversation's current message was written; None for an unbound
             channel (Rasa's ``output_channel=latest``), which finds it with ``resolve_target``.
         guard: the process's output guard.
-        cta_responses: the responses that are the call to action (origin ``cta``).
+        cta_responses: the responses that are the call to action (origin ``cta``); by default
+            the policy's (``bot.runtime.call_to_action``).
         outbound: the outbound log; None records nothing (tests of delivery alone).
+        cta_limiter: the call to action's limits (once per author and thread in the cooldown,
+            never to the brand); None: not checked here.
     """
 
     def __init__(
@@ -107,13 +112,17 @@ class SocialOutputChannel(OutputChannel, abc.ABC):
         *,
         target: Target | None,
         guard: OutboundGuard,
-        cta_responses: Collection[str] = (CTA_RESPONSE,),
+        cta_responses: Collection[str] | None = None,
         outbound: OutboundLog | None = None,
+        cta_limiter: CtaLimiter | None = None,
     ) -> None:
         self.target = target
         self.guard = guard
-        self.cta_responses = frozenset(cta_responses)
+        self.cta_responses = frozenset(
+            cta_responses if cta_responses is not None else (call_to_action().response,)
+        )
         self.outbound = outbound
+        self.cta_limiter = cta_limiter
         self.inbox_event: str | None = None
         self._replay = False
         self._turn_seq = 0
@@ -211,7 +220,7 @@ class SocialOutputChannel(OutputChannel, abc.ABC):
             logger.warning("%s: not sent: %s", self.name(), refused)
             return
         try:
-            checked = self.guard.check(origin, target, outbound)
+            checked = await self.checked(origin, target, outbound)
         except OutboundRefused as refused:
             await self._record(target, origin, outbound, OutboundStatus.REFUSED, error=refused)
             return
@@ -248,6 +257,21 @@ class SocialOutputChannel(OutputChannel, abc.ABC):
         await self._outcome(marker, target, origin, checked, OutboundStatus.SENT, sent=first)
         for item in rest:
             await self._record(target, origin, checked, OutboundStatus.SENT, sent=item)
+
+    async def checked(
+        self, origin: Origin, target: Target, message: OutboundMessage
+    ) -> OutboundMessage:
+        """``message`` as the guard and the call to action's limits let it go to ``target``.
+
+        Raises:
+            OutboundRefused: refused (counted and logged by the guard).
+        """
+        checked = self.guard.check(origin, target, message)
+        if origin is Origin.CTA and self.cta_limiter is not None:
+            refusal = await asyncio.to_thread(self.cta_limiter.refusal, target)
+            if refusal is not None:
+                raise self.guard.refuse(origin, target, message, refusal)
+        return checked
 
     async def _outcome(
         self,
@@ -313,6 +337,7 @@ class SocialOutputChannel(OutputChannel, abc.ABC):
                 error=error,
                 inbox_event=self.inbox_event,
                 turn_seq=self._turn_seq if self.inbox_event else None,
+                thread_id=target.thread_id,
             )
         except StoreError:
             logger.exception("recording an outbound message of %s failed", target.conversation_id)

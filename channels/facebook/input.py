@@ -22,6 +22,7 @@ from sanic.response import HTTPResponse
 
 from bot.consumers import ConsumerFlags
 from bot.context import Platform, SocialContext, Visibility
+from bot.cta_limits import CtaLimiter
 from bot.events import Skipped, SocialEvent
 from bot.guard import OutboundGuard, Target
 from bot.handoff.delivery import register_delivery
@@ -68,6 +69,7 @@ class FacebookInput(SocialInputChannel):
         endpoints: the endpoints file naming the social store.
         store: a social store to use instead of the endpoints' one (tests).
         guard: the output guard (the process's by default).
+        cta_limiter: the call to action's limits (over the store's outbound log by default).
         transport: an httpx transport for the Graph API (tests).
         graph_retry: how Graph calls are retried.
         clock: the current UTC time.
@@ -82,6 +84,7 @@ class FacebookInput(SocialInputChannel):
         endpoints: Path = Path("endpoints.yml"),
         store: SocialStore | None = None,
         guard: OutboundGuard | None = None,
+        cta_limiter: CtaLimiter | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         graph_retry: CallRetry | None = None,
         retry: RetryPolicy | None = None,
@@ -104,6 +107,7 @@ class FacebookInput(SocialInputChannel):
         self._clock = clock
         self._sender: FacebookSender | None = None
         self._origins: PublicOrigins | None = None
+        self._cta_limiter = cta_limiter
 
     @classmethod
     def name(cls) -> str:
@@ -131,12 +135,20 @@ class FacebookInput(SocialInputChannel):
                 self.config,
                 self.graph,
                 inbox=self.inbox,
-                outbound=OutboundLog(store),
+                outbound=OutboundLog(store, clock=self._clock),
                 links=IdentityLinks(store),
                 flags=ConsumerFlags(store),
                 clock=self._clock,
             )
         return self._sender
+
+    @property
+    def cta_limiter(self) -> CtaLimiter:
+        """The call to action's limits, over the outbound log."""
+        if self._cta_limiter is None:
+            outbound = self.sender.outbound or OutboundLog(self.store)
+            self._cta_limiter = CtaLimiter(outbound)
+        return self._cta_limiter
 
     # --- inbound ---------------------------------------------------------------------------
 
@@ -253,6 +265,7 @@ class FacebookInput(SocialInputChannel):
             target=target,
             guard=self.guard,
             outbound=self.sender.outbound,
+            cta_limiter=self.cta_limiter,
             written_at=event.occurred_at,
             typing=typing,
         )
@@ -260,7 +273,11 @@ class FacebookInput(SocialInputChannel):
     def get_output_channel(self) -> FacebookOutput:
         """Unbound: each send goes where the recipient's latest message was written."""
         return FacebookOutput(
-            self.sender, target=None, guard=self.guard, outbound=self.sender.outbound
+            self.sender,
+            target=None,
+            guard=self.guard,
+            outbound=self.sender.outbound,
+            cta_limiter=self.cta_limiter,
         )
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:

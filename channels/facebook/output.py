@@ -18,10 +18,10 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 
 from bot.context import Visibility
+from bot.cta_limits import CtaLimiter
 from bot.errors import PlatformError
 from bot.guard import Origin, OutboundGuard, OutboundMessage, Target
 from bot.outbound import OutboundLog, OutboundStatus
-from bot.public_thread import CTA_RESPONSE
 from channels.facebook.sender import FacebookSender
 from channels.social_output import SentMessage, SocialOutputChannel
 
@@ -43,6 +43,7 @@ class FacebookOutput(SocialOutputChannel):
         written_at: when that message was written (the Private Reply window).
         typing: the typing indicator started for this turn; the first message waits for it
             (up to ``typing_wait`` seconds), so the indicator does not arrive after the answer.
+        guard, outbound, cta_responses, cta_limiter: as for ``SocialOutputChannel``.
     """
 
     def __init__(
@@ -52,12 +53,19 @@ class FacebookOutput(SocialOutputChannel):
         target: Target | None,
         guard: OutboundGuard,
         outbound: OutboundLog | None = None,
-        cta_responses: Collection[str] = (CTA_RESPONSE,),
+        cta_responses: Collection[str] | None = None,
+        cta_limiter: CtaLimiter | None = None,
         written_at: datetime | None = None,
         typing: asyncio.Task[None] | None = None,
         typing_wait: float = TYPING_WAIT,
     ) -> None:
-        super().__init__(target=target, guard=guard, cta_responses=cta_responses, outbound=outbound)
+        super().__init__(
+            target=target,
+            guard=guard,
+            cta_responses=cta_responses,
+            outbound=outbound,
+            cta_limiter=cta_limiter,
+        )
         self.sender = sender
         self.written_at = written_at
         self._typing = typing
@@ -78,7 +86,8 @@ class FacebookOutput(SocialOutputChannel):
 
     async def sent_in_doubt(self, turn_seq: int) -> bool:
         """Messenger echoes every message the page sent, with our metadata: a message a crash
-        left on its way is known to have arrived once its echo came (waits up to ``ECHO_WAIT`` s)."""
+        left on its way is known to have arrived once its echo came (waits up to ``ECHO_WAIT``
+        seconds)."""
         if self.outbound is None or self.inbox_event is None:
             return False
         deadline = asyncio.get_running_loop().time() + ECHO_WAIT

@@ -20,6 +20,7 @@ from sanic.response import HTTPResponse
 
 from bot.consumers import ConsumerFlags
 from bot.context import Platform
+from bot.cta_limits import CtaLimiter
 from bot.events import Skipped, SocialEvent, conversation_id
 from bot.guard import OutboundGuard, Target
 from bot.handoff.delivery import register_delivery
@@ -51,6 +52,7 @@ class TwitterInput(SocialInputChannel):
         guard: the output guard (the process's by default).
         flags: the conversation flags (the endpoints' social store by default).
         outbound: the outbound log (the endpoints' social store by default).
+        cta_limiter: the call to action's limits (over the outbound log by default).
         **kwargs: the shared channel's options (``inbox``, ``endpoints``, ``retry``...).
     """
 
@@ -64,6 +66,7 @@ class TwitterInput(SocialInputChannel):
         guard: OutboundGuard | None = None,
         flags: ConsumerFlags | None = None,
         outbound: OutboundLog | None = None,
+        cta_limiter: CtaLimiter | None = None,
         **kwargs: Any,
     ) -> None:
         kwargs.setdefault("max_body_bytes", config.max_body_bytes)
@@ -73,6 +76,7 @@ class TwitterInput(SocialInputChannel):
         self.guard = guard or shared_guard()
         self._flags = flags
         self._outbound = outbound
+        self._cta_limiter = cta_limiter
         self._sender: XSender | None = None
 
     @classmethod
@@ -97,6 +101,13 @@ class TwitterInput(SocialInputChannel):
         if self._outbound is None:
             self._outbound = outbound_log(self._endpoints)
         return self._outbound
+
+    @property
+    def cta_limiter(self) -> CtaLimiter:
+        """The call to action's limits, over the outbound log."""
+        if self._cta_limiter is None:
+            self._cta_limiter = CtaLimiter(self.outbound)
+        return self._cta_limiter
 
     @property
     def sender(self) -> XSender:
@@ -142,7 +153,12 @@ class TwitterInput(SocialInputChannel):
 
     def _output(self, target: Target | None) -> TwitterOutput:
         return TwitterOutput(
-            self.sender, target=target, guard=self.guard, inbox=self.inbox, outbound=self.outbound
+            self.sender,
+            target=target,
+            guard=self.guard,
+            inbox=self.inbox,
+            outbound=self.outbound,
+            cta_limiter=self.cta_limiter,
         )
 
     def output_channel_for(self, event: SocialEvent) -> TwitterOutput:

@@ -13,11 +13,11 @@ import logging
 from collections.abc import Collection, Sequence
 
 from bot.context import Visibility
+from bot.cta_limits import CtaLimiter
 from bot.errors import OutboundRefused
 from bot.guard import Origin, OutboundGuard, OutboundMessage, Target
 from bot.inbox import Inbox
 from bot.outbound import OutboundLog
-from bot.public_thread import CTA_RESPONSE
 from channels.social_output import SentMessage, SocialOutputChannel
 from channels.twitter.sender import XSender
 
@@ -44,6 +44,7 @@ class TwitterOutput(SocialOutputChannel):
         guard: the process's output guard.
         inbox: where an unbound channel finds the conversation's latest message.
         outbound: the outbound log.
+        cta_responses, cta_limiter: as for ``SocialOutputChannel``.
     """
 
     def __init__(
@@ -54,9 +55,16 @@ class TwitterOutput(SocialOutputChannel):
         guard: OutboundGuard,
         inbox: Inbox | None = None,
         outbound: OutboundLog | None = None,
-        cta_responses: Collection[str] = (CTA_RESPONSE,),
+        cta_responses: Collection[str] | None = None,
+        cta_limiter: CtaLimiter | None = None,
     ) -> None:
-        super().__init__(target=target, guard=guard, cta_responses=cta_responses, outbound=outbound)
+        super().__init__(
+            target=target,
+            guard=guard,
+            cta_responses=cta_responses,
+            outbound=outbound,
+            cta_limiter=cta_limiter,
+        )
         self.sender = sender
         self._inbox = inbox
         self._dm_sent = False  # the first DM of a turn replaces the options offered before
@@ -92,6 +100,10 @@ class TwitterOutput(SocialOutputChannel):
             )
             self._dm_sent = True
             return [sent]
+        if not message.text.strip():
+            # Only parts public threads cannot show (dropped by the guard): no bare @handle reply.
+            logger.info("twitter: nothing left to say in public to %s", target.event_id)
+            return []
         if target.event_id is None:
             raise OutboundRefused(
                 "a public reply needs the tweet it answers",

@@ -29,7 +29,7 @@ def test_store_upgrade_then_current(endpoints: Path, capsys: pytest.CaptureFixtu
     assert main(["--endpoints", str(endpoints), "store", "upgrade"]) == 0
 
     out = capsys.readouterr().out.splitlines()
-    assert out == ["social store at revision (none)", "social store at revision 0006"]
+    assert out == ["social store at revision (none)", "social store at revision 0007"]
 
 
 def test_inbox_status_parked_and_replay(

@@ -58,3 +58,17 @@ def test_a_plain_public_text_passes_untouched() -> None:
     plain = OutboundMessage(text="Hi Jane, we've sent you a private message.")
 
     assert OutboundGuard().check(Origin.CTA, PUBLIC, plain) is plain
+
+
+def test_a_refusal_decided_next_to_the_guard_is_counted_and_logged_by_it(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    guard = OutboundGuard()
+    limit = OutboundRefused("one per author and thread in 24 h", origin="cta", target="public")
+
+    with caplog.at_level(logging.WARNING):
+        returned = guard.refuse(Origin.CTA, PUBLIC, RICH, limit)
+
+    assert returned is limit
+    assert guard.refusals[("facebook", "cta")] == 1
+    assert "one per author and thread in 24 h" in caplog.text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -12,17 +13,25 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, ActiveLoop, Event, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from bot import runtime
 from bot.errors import ConfigurationError
 from bot.policy import VISIBILITY_SLOT, PublicThreadPolicy
-from tests.factories import context_dict
+from tests.factories import X_ACCOUNT_ID, context_dict
 from tests.policies import create_policy, predicted
 
 ROOT = Path(__file__).resolve().parents[2]
+# A slot of another name than the handoff's (handoff_active: "queued" or "assigned" while set).
+TEXT_SLOT = {"type": "text", "influence_conversation": False, "mappings": [{"type": "custom"}]}
 
 
 @pytest.fixture(scope="module")
 def domain() -> Domain:
     return Domain.load(ROOT / "domain.yml")
+
+
+@pytest.fixture(scope="module")
+def handoff_domain(domain: Domain) -> Domain:
+    return domain.merge(Domain.from_dict({"slots": {"agent_on_it": dict(TEXT_SLOT)}}))
 
 
 def make_policy(tmp_path: Path, **config: Any) -> PublicThreadPolicy:
@@ -114,6 +123,37 @@ def test_a_second_public_message_in_the_same_thread_gets_no_second_invitation(
     assert predicted(domain, prediction) == "action_listen"
 
 
+@pytest.mark.parametrize(
+    ("hours_later", "expected"),
+    [(1, "action_listen"), (23.9, "action_listen"), (24, "action_public_to_private")],
+)
+def test_the_invitation_comes_again_in_the_thread_once_the_cooldown_is_over(
+    domain: Domain, tmp_path: Path, hours_later: float, expected: str
+) -> None:
+    start, later = 1_000_000.0, 1_000_000.0 + hours_later * 3600
+    comment = user("facebook_comment")
+    comment.timestamp = start
+    private = user("messenger", text="hi")
+    private.timestamp = later - 60
+    again = user("facebook_comment", text="still waiting")
+    again.timestamp = later
+    conversation = tracker(
+        domain,
+        comment,
+        ActionExecuted("action_public_to_private", timestamp=start),
+        ActionExecuted("utter_public_to_private", timestamp=start),
+        ActionExecuted("action_listen", timestamp=start),
+        private,
+        ActionExecuted("utter_greet", timestamp=later - 60),
+        ActionExecuted("action_listen", timestamp=later - 60),
+        again,
+    )
+
+    prediction = make_policy(tmp_path).predict_action_probabilities(conversation, domain)
+
+    assert predicted(domain, prediction) == expected
+
+
 def test_an_external_event_after_a_public_message_stays_public(
     domain: Domain, tmp_path: Path
 ) -> None:
@@ -126,6 +166,24 @@ def test_an_external_event_after_a_public_message_stays_public(
     prediction = make_policy(tmp_path).predict_action_probabilities(conversation, domain)
 
     assert predicted(domain, prediction) == "action_public_to_private"
+
+
+def test_a_reminder_after_the_invitation_stays_in_its_thread_and_gets_no_second_one(
+    domain: Domain, tmp_path: Path
+) -> None:
+    conversation = tracker(
+        domain,
+        user("tweet"),
+        ActionExecuted("action_public_to_private"),
+        ActionExecuted("utter_public_to_private"),
+        ActionExecuted("action_listen"),
+        SlotSet(VISIBILITY_SLOT, "public"),
+        UserUttered("/remind", {"name": "greet"}, metadata={"is_external": True}),
+    )
+
+    prediction = make_policy(tmp_path).predict_action_probabilities(conversation, domain)
+
+    assert predicted(domain, prediction) == "action_listen"
 
 
 def test_training_checks_the_domain_has_what_the_policy_needs(tmp_path: Path) -> None:
@@ -141,8 +199,68 @@ def test_training_checks_the_domain_has_what_the_policy_needs(tmp_path: Path) ->
     [
         ({"priority": 3}, "expected a priority of at least 5"),
         ({"cta_cooldown_hours": "soon"}, "cta_cooldown_hours: expected a number of hours"),
+        ({"cta_cooldown_hours": -1}, "cta_cooldown_hours: expected a number of hours of 0 or"),
     ],
 )
 def test_bad_options_name_the_key(tmp_path: Path, config: dict[str, Any], message: str) -> None:
     with pytest.raises(ConfigurationError, match=message):
         make_policy(tmp_path, **config)
+
+
+@pytest.mark.parametrize(
+    ("config", "slot", "value", "expected"),
+    [
+        ({}, "handoff_active", "assigned", "action_listen"),
+        ({}, "handoff_active", "queued", "action_listen"),
+        ({}, "handoff_active", None, "action_public_to_private"),
+        ({"handoff_slot": "agent_on_it"}, "agent_on_it", "yes", "action_listen"),
+        ({"handoff_slot": "agent_on_it"}, "handoff_active", "assigned", "action_public_to_private"),
+    ],
+)
+def test_no_call_to_action_into_a_thread_a_human_agent_owns(
+    handoff_domain: Domain,
+    tmp_path: Path,
+    config: dict[str, Any],
+    slot: str,
+    value: str | None,
+    expected: str,
+) -> None:
+    conversation = tracker(handoff_domain, SlotSet(slot, value), user("facebook_comment"))
+
+    prediction = make_policy(tmp_path, **config).predict_action_probabilities(
+        conversation, handoff_domain
+    )
+
+    assert predicted(handoff_domain, prediction) == expected
+    assert prediction.is_no_user_prediction
+
+
+def test_a_handoff_slot_the_domain_lacks_is_no_handoff(
+    domain: Domain, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    policy = make_policy(tmp_path, handoff_slot="no_such_slot")
+
+    with caplog.at_level("INFO"):
+        prediction = policy.predict_action_probabilities(tracker(domain, user("tweet")), domain)
+
+    assert predicted(domain, prediction) == "action_public_to_private"
+    assert "non existing slot" not in caplog.text
+
+
+def test_the_brand_s_own_tweet_gets_no_invitation(domain: Domain, tmp_path: Path) -> None:
+    brand = {"id": X_ACCOUNT_ID, "name": "Brightcart", "handle": "brightcart"}
+    conversation = tracker(domain, user("tweet", author=brand))
+
+    prediction = make_policy(tmp_path).predict_action_probabilities(conversation, domain)
+
+    assert predicted(domain, prediction) == "action_listen"
+
+
+def test_the_call_to_action_is_the_process_s_for_the_output_channels_and_guard(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(runtime, "_call_to_action", runtime.CallToAction())
+
+    make_policy(tmp_path, cta_cooldown_hours=2.5, cta_response="utter_invite")
+
+    assert runtime.call_to_action() == runtime.CallToAction("utter_invite", timedelta(hours=2.5))

@@ -54,6 +54,12 @@ def state(**fields: object) -> ThreadState:
             state(visibility=None, is_external=True, remembered_visibility=PRIVATE),
             Decision(None),
         ),
+        # a human agent owns the thread: no invitation, the policy listens
+        (state(agent_owns_thread=True), Decision(ACTION_LISTEN)),
+        (state(agent_owns_thread=True, latest_action=CTA_ACTION), Decision(ACTION_LISTEN)),
+        (state(agent_owns_thread=True, visibility=PRIVATE), Decision(None, remember=PRIVATE)),
+        # the brand's own comment or tweet is never invited
+        (state(author_is_brand=True), Decision(ACTION_LISTEN)),
     ],
 )
 def test_decide(situation: ThreadState, expected: Decision) -> None:

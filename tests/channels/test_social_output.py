@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
+from bot import runtime
+from bot.cta_limits import CtaLimiter
 from bot.errors import MessageTooLong, OutsideMessagingWindow
 from bot.guard import Origin, OutboundGuard, OutboundMessage, Target
 from bot.outbound import OutboundLog, OutboundStatus
 from bot.store import SocialStore
 from channels.social_output import SentMessage, SocialOutputChannel, outbound_message, send_key_of
-from tests.factories import make_context
+from tests.factories import PAGE_ID, make_context
+
+CTA = {"text": "Hi Jane, please message us", "utter_action": "utter_public_to_private"}
 
 
 class RecordingOutput(SocialOutputChannel):
@@ -227,3 +233,70 @@ async def test_a_message_left_on_its_way_by_a_crash_is_sent_again_unless_known_t
 )
 def test_send_keys_name_the_turn_and_the_place(key: str, parsed: tuple[str, int] | None) -> None:
     assert send_key_of(key) == parsed
+
+
+async def test_a_second_call_to_action_to_the_author_in_the_thread_is_refused_logged_and_counted(
+    log: OutboundLog,
+) -> None:
+    guard, limiter = OutboundGuard(), CtaLimiter(log, cooldown=timedelta(hours=24))
+    target = Target.from_context(make_context("facebook_comment"))
+    first, second = (
+        RecordingOutput(target=target, guard=guard, outbound=log, cta_limiter=limiter)
+        for _ in range(2)
+    )
+
+    await first.send_response("x", CTA)
+    await second.send_response("x", CTA)
+
+    assert [origin for origin, _ in first.delivered] == [Origin.CTA]
+    assert second.delivered == []
+    assert guard.refusals[("facebook", "cta")] == 1
+    records = log.for_conversation(target.conversation_id)
+    assert [(r.status, r.origin, r.thread_id, r.error_type) for r in records] == [
+        (OutboundStatus.SENT, "cta", target.thread_id, None),
+        (OutboundStatus.REFUSED, "cta", target.thread_id, "CtaLimitReached"),
+    ]
+
+
+async def test_a_call_to_action_in_another_thread_of_the_same_author_goes(
+    log: OutboundLog,
+) -> None:
+    limiter = CtaLimiter(log, cooldown=timedelta(hours=24))
+    post = Target.from_context(make_context("facebook_comment"))
+    other_post = replace(post, thread_id=f"{PAGE_ID}_122100000000000002")
+
+    for target in (post, other_post):
+        output = RecordingOutput(
+            target=target, guard=OutboundGuard(), outbound=log, cta_limiter=limiter
+        )
+        await output.send_response("x", CTA)
+        assert len(output.delivered) == 1
+
+
+async def test_a_call_to_action_to_the_brand_s_own_comment_is_refused(log: OutboundLog) -> None:
+    target = replace(Target.from_context(make_context("facebook_comment")), user_id=PAGE_ID)
+    output = RecordingOutput(
+        target=target,
+        guard=OutboundGuard(),
+        outbound=log,
+        cta_limiter=CtaLimiter(log, cooldown=timedelta(hours=24)),
+    )
+
+    await output.send_response("x", CTA)
+
+    assert output.delivered == []
+    [record] = log.failures(target.conversation_id)
+    assert (record.status, record.error_type) == (OutboundStatus.REFUSED, "CtaLimitReached")
+
+
+async def test_the_call_to_action_is_known_by_the_response_the_policy_names(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(runtime, "_call_to_action", runtime.CallToAction("utter_invite"))
+    output = output_for("tweet")
+
+    await output.send_response("x", {"text": "Please DM us", "utter_action": "utter_invite"})
+    await output.send_response("x", {**CTA})
+
+    assert [origin for origin, _ in output.delivered] == [Origin.CTA]
+    assert output.guard.refusals[("twitter", "bot")] == 1

@@ -116,6 +116,30 @@ async def test_the_guard_refuses_a_bot_tweet_while_the_call_to_action_passes(
     assert channel.guard.refusals[("twitter", "bot")] == 1
 
 
+async def test_the_channel_sends_one_call_to_action_per_author_and_thread(
+    channel: TwitterInput, fake: FakeX, log: OutboundLog
+) -> None:
+    await output(channel, "tweet").send_response(sender_of(), invitation())
+    await output(channel, "tweet").send_response(sender_of(), invitation())
+
+    assert [call.path for call in fake.calls] == ["/2/tweets"]
+    assert [(r.status, r.error_type) for r in log.for_conversation(sender_of())] == [
+        (OutboundStatus.SENT, None),
+        (OutboundStatus.REFUSED, "CtaLimitReached"),
+    ]
+    assert channel.guard.refusals[("twitter", "cta")] == 1
+
+
+async def test_a_public_call_to_action_left_empty_by_the_guard_sends_nothing(
+    channel: TwitterInput, fake: FakeX
+) -> None:
+    await output(channel, "tweet").send_response(
+        sender_of(), {"text": " ", "image": "https://cdn.test/cta.png", "utter_action": CTA}
+    )
+
+    assert fake.calls == []
+
+
 async def test_a_public_reply_already_starting_with_the_handle_is_not_addressed_twice(
     channel: TwitterInput, fake: FakeX
 ) -> None:
