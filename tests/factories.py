@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timezone
 from typing import Any
 
+from rasa.core.channels.channel import UserMessage
+from sanic import Sanic
+
 from bot.context import SocialContext
 from bot.events import SocialEvent
+from channels.social import SocialInputChannel
 
 PAGE_ID = "100200300400500"
 X_ACCOUNT_ID = "2244994945"
@@ -101,3 +106,21 @@ def make_event(
         **overrides,
     }
     return SocialEvent(**fields)
+
+
+async def _ignore(_message: UserMessage) -> None:
+    return None
+
+
+def webhook_app(
+    channel: SocialInputChannel,
+    on_new_message: Callable[[UserMessage], Awaitable[Any]] = _ignore,
+) -> Sanic:
+    """A real Sanic app serving ``channel`` under ``/webhooks/<name>/``, as Rasa mounts it.
+
+    Each ``app.asgi_client`` request runs the server's start and stop listeners, so the
+    channel's inbox worker runs (with ``on_new_message``) while the request is handled.
+    """
+    app = Sanic(f"{channel.name()}_test_{id(channel)}")
+    app.blueprint(channel.blueprint(on_new_message), url_prefix=f"/webhooks/{channel.name()}")
+    return app

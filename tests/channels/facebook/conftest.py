@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
 import pytest
 
 from bot.consumers import ConsumerFlags
@@ -15,10 +13,10 @@ from channels.facebook.config import FacebookConfig
 from channels.facebook.graph import GraphClient
 from channels.facebook.sender import FacebookSender
 from channels.platform_client import CallRetry
-from tests.channels.facebook.factories import make_config
+from tests.channels.facebook.factories import NOW, make_config
 from tests.channels.facebook.fake_graph import FakeGraph
 
-NOW = datetime(2026, 1, 1, 1, 0, tzinfo=timezone.utc)
+__all__ = ["NOW", "make_sender"]
 
 
 @pytest.fixture
