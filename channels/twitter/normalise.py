@@ -11,7 +11,6 @@ through ``Known``.
 from __future__ import annotations
 
 import html
-import json
 import logging
 import re
 from collections.abc import Callable, Sequence
@@ -26,6 +25,7 @@ from bot.errors import MalformedPayload
 from bot.events import Skipped, SocialEvent, conversation_id
 from bot.inbound_text import neutralise_commands
 from bot.origins import CONTINUE_FROM_PUBLIC, REF_PREFIX, arrival
+from channels.json_body import load_json
 from channels.twitter.config import TwitterAccount, TwitterConfig
 from channels.twitter.links import take_reference, without_prefill
 from channels.twitter.options import NumberedOption, chosen_option
@@ -395,13 +395,11 @@ def normalise_delivery(
     """Every item of one AAA or XAA delivery, as an event for the bot or a skip with its reason.
 
     Raises:
-        MalformedPayload: the body is not JSON, or not one of the two envelopes (says what).
+        MalformedPayload: the body is not JSON (see ``load_json``), or not one of the two
+            envelopes (says what).
     """
     known = known or Known()
-    try:
-        raw = json.loads(body)
-    except ValueError as exc:
-        raise MalformedPayload(f"the body is not JSON: {exc}") from exc
+    raw = load_json(body)
     if isinstance(raw, dict) and "for_user_id" in raw:
         account_id, items = _aaa_items(raw)
     elif isinstance(raw, dict) and "data" in raw:
