@@ -16,13 +16,14 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from functools import partial
 from typing import Any, TypeAlias, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
 from bot.context import Author, Platform, SocialContext, Source, Visibility
 from bot.errors import MalformedPayload
-from bot.events import Skipped, SocialEvent, conversation_id
+from bot.events import Skipped, SocialEvent, conversation_id, event_or_skip
 from bot.inbound_text import neutralise_commands
 from bot.origins import CONTINUE_FROM_PUBLIC, REF_PREFIX, arrival
 from channels.json_body import load_json
@@ -420,7 +421,12 @@ def normalise_delivery(
                 logger.warning("twitter: skipped a delivery item for %s", reason)
             results.append(Skipped(reason, item.id))
         elif isinstance(item, PublicPost):
-            results.append(_public_event(account_id, item, config, threads, known))
+            public = partial(_public_event, account_id, item, config, threads, known)
+            results.append(event_or_skip(public, dedupe_key(account_id, "tweet", item.id)))
         else:
-            results.extend(_private_event(account_id, item, config, known))
+            private = event_or_skip(
+                partial(_private_event, account_id, item, config, known),
+                dedupe_key(account_id, "dm", item.id),
+            )
+            results.extend([private] if isinstance(private, Skipped) else private)
     return results
