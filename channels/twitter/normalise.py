@@ -160,7 +160,7 @@ def _parse(model: type[_Model], raw: Any, what: str) -> _Model:
 def _epoch_ms(value: str | None, what: str) -> datetime:
     try:
         return datetime.fromtimestamp(int(value or "") / 1000, tz=timezone.utc)
-    except ValueError as exc:
+    except (ValueError, OverflowError, OSError) as exc:  # not a number; out of any date range
         raise MalformedPayload(f"{what}: expected a time in epoch milliseconds") from exc
 
 

@@ -411,6 +411,10 @@ def test_a_dm_answering_a_numbered_option_becomes_its_payload(
             f"tweet {TWEET_ID}: neither timestamp_ms nor a created_at",
         ),
         (
+            encode(aaa(dms=({**aaa_dm(), "created_timestamp": "9" * 30},))),
+            f"direct message {DM_ID}: expected a time in epoch milliseconds",
+        ),
+        (
             encode(xaa("post.mention.create", {"id": "1", "text": "hi"})),
             "not a post in a post.mention.create event: author_id: field required",
         ),
