@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from datetime import datetime, timezone
 from typing import Any
 
+import httpx
 from rasa.core.channels.channel import UserMessage
 from sanic import Sanic
 
@@ -124,3 +128,32 @@ def webhook_app(
     app = Sanic(f"{channel.name()}_test_{id(channel)}")
     app.blueprint(channel.blueprint(on_new_message), url_prefix=f"/webhooks/{channel.name()}")
     return app
+
+
+@asynccontextmanager
+async def served(app: Sanic) -> AsyncIterator[httpx.AsyncClient]:
+    """``app`` started once, as an ASGI server starts it (the lifespan protocol), and a client
+    whose requests it handles in-process; stopped on exit.
+
+    Unlike ``app.asgi_client``, which starts and stops the server around every request, the
+    channel's inbox worker keeps running between requests, as in ``rasa run``.
+    """
+    events: asyncio.Queue[dict[str, str]] = asyncio.Queue()
+    answers: asyncio.Queue[dict[str, str]] = asyncio.Queue()
+    lifespan = asyncio.get_running_loop().create_task(
+        app({"type": "lifespan", "asgi": {"version": "3.0"}}, events.get, answers.put)
+    )
+    await events.put({"type": "lifespan.startup"})
+    started = await asyncio.wait_for(answers.get(), 30)
+    assert started["type"] == "lifespan.startup.complete", started
+    try:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            yield client
+    finally:
+        await events.put({"type": "lifespan.shutdown"})
+        stopped = await asyncio.wait_for(answers.get(), 30)
+        assert stopped["type"] == "lifespan.shutdown.complete", stopped
+        # Sanic 21.12 then handles the finished lifespan as if it were a request, and fails.
+        with contextlib.suppress(AttributeError):
+            await lifespan
