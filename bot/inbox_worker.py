@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import os
 import socket
 import time
@@ -41,11 +42,20 @@ def worker_identity() -> str:
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """When a failed event is tried again, and when it is parked instead."""
+    """When a failed event is tried again, and when it is parked instead.
+
+    Attributes:
+        max_attempts: tries in all; then the event is parked.
+        first_delay: seconds before the second try, doubled for each further one.
+        max_delay: the longest backoff.
+        max_rate_limit_wait: the longest a rate limit is waited out; a platform asking for more
+            (or for an infinite wait) is tried again after this long.
+    """
 
     max_attempts: int = 5
     first_delay: float = 1.0
     max_delay: float = 300.0
+    max_rate_limit_wait: float = 24 * 3600.0
 
     def delay(self, attempts: int, error: BaseException) -> float | None:
         """Seconds until the next try after ``attempts`` tries, or None to park the event."""
@@ -53,7 +63,8 @@ class RetryPolicy:
             return None
         backoff: float = min(self.max_delay, self.first_delay * 2.0 ** (attempts - 1))
         if isinstance(error, RateLimited):
-            return max(backoff, error.retry_after)
+            asked = 0.0 if math.isnan(error.retry_after) else error.retry_after
+            return max(backoff, min(asked, self.max_rate_limit_wait))
         return backoff
 
 

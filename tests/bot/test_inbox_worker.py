@@ -132,6 +132,10 @@ async def test_a_permanent_platform_error_parks_at_once(store: SocialStore) -> N
         (4, RuntimeError(), 8.0),
         (5, RuntimeError(), None),
         (1, RateLimited("slow down", platform="twitter", status=429, retry_after=30), 30.0),
+        (1, RateLimited("", platform="facebook", retry_after=float("inf")), 86400.0),
+        (1, RateLimited("", platform="facebook", retry_after=1e12), 86400.0),
+        (2, RateLimited("", platform="facebook", retry_after=float("nan")), 2.0),
+        (2, RateLimited("", platform="facebook", retry_after=-5), 2.0),
         (1, InvalidRequest("no", platform="facebook", status=400), None),
     ],
 )
