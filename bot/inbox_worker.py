@@ -140,19 +140,28 @@ class InboxWorker:
 
     async def _run(self) -> None:
         while not self._stopping:
-            free = self._concurrency - len(self._running)
-            records = await self._claim(free) if free > 0 else []
-            for record in records:
-                task = asyncio.get_running_loop().create_task(self._process(record))
-                self._running.add(task)
-                task.add_done_callback(self._finished)
+            try:
+                more_waiting = await self._start_some()
+            except Exception:  # the loop is the worker's outermost layer: log, go on
+                logger.exception("the inbox worker failed to take events; it goes on")
+                more_waiting = False
             if self._stopping:
                 break
-            if records and len(records) == free:
-                continue  # more may be waiting
+            if more_waiting:
+                continue
             self._wake.clear()
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self._poll_interval)
+
+    async def _start_some(self) -> bool:
+        """Claims what the free slots can take and starts it; True when more may be waiting."""
+        free = self._concurrency - len(self._running)
+        records = await self._claim(free) if free > 0 else []
+        for record in records:
+            task = asyncio.get_running_loop().create_task(self._process(record))
+            self._running.add(task)
+            task.add_done_callback(self._finished)
+        return bool(records) and len(records) == free
 
     def _finished(self, task: asyncio.Task[None]) -> None:
         self._running.discard(task)
@@ -178,7 +187,11 @@ class InboxWorker:
         except asyncio.CancelledError:
             raise
         except Exception as error:  # noqa: BLE001 - the worker must survive any handler failure
-            await self._failed(record, error)
+            try:
+                await self._failed(record, error)
+            except Exception:  # the outermost layer of the event's task
+                # The claim stays until its lease expires; then the event is tried again.
+                logger.exception("inbox event %s: its failure could not be recorded", record.id)
             return
         elapsed = (time.perf_counter() - started) * 1000
         platform = record.event.context.platform.value

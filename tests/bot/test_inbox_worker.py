@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
@@ -171,3 +172,28 @@ async def test_stopping_finishes_the_events_in_flight(store: SocialStore) -> Non
 
     assert handler.seen == ["slow"]
     assert inbox.get("slow").status is InboxStatus.DONE  # type: ignore[union-attr]
+
+
+class FailingClaims(Inbox):
+    """An inbox whose next claims fail with the given errors, as a driver bug would."""
+
+    def __init__(self, store: SocialStore, failures: list[Exception]) -> None:
+        super().__init__(store)
+        self.failures = failures
+
+    def claim(self, *args: Any, **kwargs: Any) -> list[InboxRecord]:
+        if self.failures:
+            raise self.failures.pop(0)
+        return super().claim(*args, **kwargs)
+
+
+async def test_the_worker_outlives_a_claim_that_fails_unexpectedly(store: SocialStore) -> None:
+    inbox = FailingClaims(store, [RuntimeError("driver bug"), ValueError("bad row")])
+    inbox.add(make_event("messenger", dedupe_key="k"))
+    handler = RecordingHandler()
+    worker = InboxWorker(inbox, handler, poll_interval=0.02, retry=FAST_RETRY)
+
+    await _drain(worker, inbox)
+
+    assert handler.seen == ["k"]
+    assert inbox.failures == []
