@@ -11,7 +11,9 @@ handed to Rasa and marked done. The state of an event::
 
 Per-conversation order: only the oldest unfinished event of a sender can be claimed, so a
 conversation's events are processed one after the other, in arrival order, across every worker
-and replica. On PostgreSQL the claim uses ``FOR UPDATE SKIP LOCKED``; on every database the
+and replica. Arrival order is the order the events reached our webhook (the table's ``id``),
+not the platforms' timestamps, which are kept in each event's ``occurred_at``: platforms do not
+promise ordered deliveries, and waiting for an earlier one could mean waiting forever. On PostgreSQL the claim uses ``FOR UPDATE SKIP LOCKED``; on every database the
 claim is a conditional ``UPDATE`` whose row count says who won.
 """
 

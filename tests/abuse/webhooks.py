@@ -37,6 +37,9 @@ class Webhook:
         signature_header: where the platform puts its signature.
         wrong_secret_headers: the headers of a delivery signed with another secret.
         seeds: valid deliveries of every kind the channel handles.
+        message: one consumer's private message ``key``, written at epoch milliseconds.
+        batch: a delivery of such messages, in the order given.
+        dedupe_key: the inbox key of message ``key``.
     """
 
     name: str
@@ -45,6 +48,9 @@ class Webhook:
     signature_header: str
     wrong_secret_headers: Callable[[bytes], dict[str, str]]
     seeds: tuple[dict[str, Any], ...]
+    message: Callable[[str, int], dict[str, Any]]
+    batch: Callable[[list[dict[str, Any]]], dict[str, Any]]
+    dedupe_key: Callable[[str], str]
 
     @property
     def path(self) -> str:
@@ -118,6 +124,21 @@ def _x_seeds() -> tuple[dict[str, Any], ...]:
     )
 
 
+def _facebook_message(key: str, written_ms: int) -> dict[str, Any]:
+    return facebook.messaging_item(
+        timestamp=written_ms, message={"mid": f"m_{key}", "text": f"message {key}"}
+    )
+
+
+def _x_dm_id(key: str) -> str:
+    return f"1874{key:0>15}"
+
+
+def _x_message(key: str, written_ms: int) -> dict[str, Any]:
+    dm = x.aaa_dm(f"message {key}", dm_id=_x_dm_id(key))
+    return {**dm, "created_timestamp": str(written_ms)}
+
+
 WEBHOOKS = (
     Webhook(
         name="facebook",
@@ -128,6 +149,9 @@ WEBHOOKS = (
             "X-Hub-Signature-256": facebook_sign("not-the-app-secret", body)
         },
         seeds=_facebook_seeds(),
+        message=_facebook_message,
+        batch=lambda items: facebook.delivery(facebook.entry(messaging=tuple(items))),
+        dedupe_key=lambda key: f"facebook:mid:m_{key}",
     ),
     Webhook(
         name="twitter",
@@ -136,5 +160,8 @@ WEBHOOKS = (
         signature_header=SIGNATURE_HEADER,
         wrong_secret_headers=lambda body: {SIGNATURE_HEADER: x_sign("not-the-secret", body)},
         seeds=_x_seeds(),
+        message=_x_message,
+        batch=lambda items: x.aaa(dms=tuple(items)),
+        dedupe_key=lambda key: f"twitter:{x.BRAND['id']}:dm:{_x_dm_id(key)}",
     ),
 )
