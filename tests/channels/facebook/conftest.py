@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
+
 import pytest
 
 from bot.consumers import ConsumerFlags
@@ -57,13 +60,17 @@ def make_sender(
     outbound: OutboundLog | None = None,
     links: IdentityLinks | None = None,
     flags: ConsumerFlags | None = None,
+    retry: CallRetry | None = None,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
 ) -> FacebookSender:
-    """A sender over the fake Graph API (no retries), at the fixed time ``NOW``."""
+    """A sender over the fake Graph API at the fixed time ``NOW`` (no retries unless ``retry``;
+    ``sleep`` waits between them)."""
     client = GraphClient(
         config.graph_url,
         config.graph_version,
         transport=graph.transport,
-        retry=CallRetry(attempts=1),
+        retry=retry or CallRetry(attempts=1),
+        sleep=sleep,
     )
     return FacebookSender(
         config, client, inbox=inbox, outbound=outbound, links=links, flags=flags, clock=lambda: NOW
