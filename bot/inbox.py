@@ -13,8 +13,9 @@ Per-conversation order: only the oldest unfinished event of a sender can be clai
 conversation's events are processed one after the other, in arrival order, across every worker
 and replica. Arrival order is the order the events reached our webhook (the table's ``id``),
 not the platforms' timestamps, which are kept in each event's ``occurred_at``: platforms do not
-promise ordered deliveries, and waiting for an earlier one could mean waiting forever. On PostgreSQL the claim uses ``FOR UPDATE SKIP LOCKED``; on every database the
-claim is a conditional ``UPDATE`` whose row count says who won.
+promise ordered deliveries, and waiting for an earlier one could mean waiting forever. On
+PostgreSQL the claim uses ``FOR UPDATE SKIP LOCKED``; on every database the claim is a
+conditional ``UPDATE`` whose row count says who won.
 """
 
 from __future__ import annotations

@@ -1,9 +1,10 @@
 """What every social input channel does the same way, whatever the platform.
 
-The webhook path of one delivery: size limit (while the body streams in) → signature → parse and normalise (the platform's
-pure functions) → every event stored in the inbox under its dedupe key → 200. The webhook never
-waits for the bot: an ``InboxWorker`` started with the server feeds the stored events to Rasa,
-one conversation at a time, each with an output channel bound to its reply target.
+The webhook path of one delivery: size limit (applied while the body streams in) → signature →
+parse and normalise (the platform's pure functions) → every event stored in the inbox under its
+dedupe key → 200. The webhook never waits for the bot: an ``InboxWorker`` started with the
+server feeds the stored events to Rasa, one conversation at a time, each with an output channel
+bound to its reply target.
 
 A platform channel subclasses ``SocialInputChannel`` and provides the platform parts:
 ``verify``, ``challenge``, ``normalise`` and ``output_channel_for``.
@@ -149,6 +150,9 @@ class SocialInputChannel(InputChannel, abc.ABC):
         Raises:
             PayloadTooLarge: the body is, or says it is, larger than the limit.
         """
+        stream = request.stream
+        if stream is None:  # the request is over: nothing left to read
+            return b""
         try:
             declared = int(request.headers.get("content-length", ""))
         except ValueError:
@@ -158,7 +162,7 @@ class SocialInputChannel(InputChannel, abc.ABC):
                 raise self._too_large(f"{declared} bytes")
             chunks: list[bytes] = []
             size = 0
-            while (chunk := await request.stream.read()) is not None:
+            while (chunk := await stream.read()) is not None:
                 size += len(chunk)
                 if size > self.max_body_bytes:
                     raise self._too_large(f"more than {self.max_body_bytes} bytes")
@@ -166,7 +170,7 @@ class SocialInputChannel(InputChannel, abc.ABC):
         except PayloadTooLarge:
             # Sanic drains an unread body up to its own limit (100 MB) to reuse the connection;
             # with ours, it stops at once and closes it.
-            request.stream.request_max_size = self.max_body_bytes
+            stream.request_max_size = self.max_body_bytes
             raise
         return b"".join(chunks)
 
