@@ -15,11 +15,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
 __all__ = [
     "FUZZ",
+    "ON_SQLITE",
     "Deep",
     "arbitrary_json",
     "encode",
@@ -41,6 +43,9 @@ FUZZ = settings(
         HealthCheck.data_too_large,
     ],
 )
+
+# For tests where the database is not the point: SQLite alone (the store fixture runs both).
+ON_SQLITE = pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)
 
 # Keys and values the parsers look for: arbitrary JSON built from them reaches past the
 # envelope checks instead of stopping at the first one.

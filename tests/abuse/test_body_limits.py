@@ -15,11 +15,11 @@ import pytest
 
 from bot.store import SocialStore
 from channels.social import SocialInputChannel
-from tests.abuse.strategies import encode
+from tests.abuse.strategies import ON_SQLITE, encode
 from tests.abuse.webhooks import LIMIT, WEBHOOKS, Webhook
 from tests.factories import served, webhook_app
 
-pytestmark = pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)
+pytestmark = ON_SQLITE
 
 
 @pytest.fixture(params=WEBHOOKS, ids=str)

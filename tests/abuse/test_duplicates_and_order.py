@@ -24,7 +24,7 @@ from rasa.core.channels.channel import UserMessage
 from bot.inbox import InboxStatus
 from bot.store import SocialStore
 from channels.social import SocialInputChannel
-from tests.abuse.strategies import encode
+from tests.abuse.strategies import ON_SQLITE, encode
 from tests.abuse.webhooks import WEBHOOKS, Webhook
 from tests.factories import served, webhook_app
 
@@ -82,6 +82,7 @@ def stored(result: httpx.Response) -> int:
     return count
 
 
+@ON_SQLITE  # the same path as the concurrent deliveries below, which run on both databases
 async def test_one_message_in_several_interleaved_batches_is_stored_and_answered_once(
     served_webhook: Served,
 ) -> None:

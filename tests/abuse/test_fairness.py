@@ -16,6 +16,7 @@ import pytest
 from bot.inbox import Inbox, InboxRecord, InboxStatus
 from bot.inbox_worker import InboxWorker
 from bot.store import SocialStore
+from tests.abuse.strategies import ON_SQLITE
 from tests.factories import make_event
 
 FLOOD = 500
@@ -84,6 +85,7 @@ async def test_a_flood_from_one_consumer_does_not_starve_the_others(
     assert last_other - began < 5.0  # the flood alone takes 500 x 10 ms and more
 
 
+@ON_SQLITE  # the claim's order on both databases: the test above
 async def test_the_flood_itself_is_processed_one_at_a_time_in_arrival_order(
     unsynced_store: SocialStore,
 ) -> None:

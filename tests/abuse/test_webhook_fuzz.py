@@ -31,14 +31,11 @@ from bot.events import conversation_id
 from bot.inbox import InboxStatus
 from bot.store import SocialStore
 from channels.social import SocialInputChannel
-from tests.abuse.strategies import FUZZ, Deep, arbitrary_json, encode, mutated
+from tests.abuse.strategies import FUZZ, ON_SQLITE, Deep, arbitrary_json, encode, mutated
 from tests.abuse.webhooks import LIMIT, WEBHOOKS, Webhook
 from tests.channels.facebook import factories as facebook
 from tests.channels.twitter import builders as x
 from tests.factories import served, webhook_app
-
-# Where the store plays no part (nearly everything is refused before it), SQLite is enough.
-ON_SQLITE = pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)
 
 # What a refusal must never show: a traceback, a Python repr of an object or class.
 _INTERNALS = ("Traceback", 'File "', " object at 0x", "<class ", "<bound ", "Error(")
@@ -123,7 +120,7 @@ async def harness(webhook: Webhook, store: SocialStore) -> AsyncIterator[Harness
 
 
 @ON_SQLITE
-@settings(FUZZ, max_examples=50)
+@settings(FUZZ, max_examples=30)
 @given(body=st.binary(max_size=3000))
 async def test_signed_arbitrary_bytes_are_refused_or_accepted_never_a_500(
     harness: Harness, body: bytes
@@ -132,7 +129,7 @@ async def test_signed_arbitrary_bytes_are_refused_or_accepted_never_a_500(
 
 
 @ON_SQLITE
-@settings(FUZZ, max_examples=80)
+@settings(FUZZ, max_examples=50)
 @given(document=arbitrary_json)
 async def test_signed_arbitrary_json_is_refused_or_accepted_never_a_500(
     harness: Harness, document: Any
@@ -151,7 +148,7 @@ async def test_a_signed_delivery_broken_anywhere_is_refused_or_accepted_never_a_
 
 
 @ON_SQLITE
-@settings(FUZZ, max_examples=50)
+@settings(FUZZ, max_examples=30)
 @given(
     data=st.data(),
     signature=st.one_of(

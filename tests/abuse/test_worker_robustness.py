@@ -37,7 +37,7 @@ from bot.inbox import Inbox, InboxRecord, InboxStatus
 from bot.inbox_worker import InboxWorker, RetryPolicy
 from bot.schema import inbox_events
 from bot.store import SocialStore
-from tests.abuse.strategies import FUZZ
+from tests.abuse.strategies import FUZZ, ON_SQLITE
 from tests.factories import make_event
 
 RETRY = RetryPolicy(max_attempts=4, first_delay=0.01, max_delay=0.04)
@@ -128,7 +128,7 @@ async def settle(inbox: Inbox, keys: list[str], timeout: float = 15.0) -> None:
     raise AssertionError(f"not settled: {[(r.dedupe_key, r.status) for r in records if r]}")
 
 
-@settings(FUZZ, max_examples=15)
+@settings(FUZZ, max_examples=10)
 @given(scripts=st.lists(st.lists(failures, max_size=4), min_size=1, max_size=6))
 async def test_whatever_the_bot_raises_every_event_ends_done_or_parked_and_the_worker_lives_on(
     unsynced_store: SocialStore, scripts: list[list[Failure]]
@@ -166,6 +166,7 @@ async def test_whatever_the_bot_raises_every_event_ends_done_or_parked_and_the_w
             assert after - before >= waited - 0.002, (failure.name, attempt, after - before)
 
 
+@ON_SQLITE
 @pytest.mark.parametrize("retry_after", [30.0, 3600.0], ids=["30 s", "an hour"])
 async def test_a_rate_limit_is_retried_no_sooner_than_it_asked(
     store: SocialStore, retry_after: float
@@ -187,6 +188,7 @@ async def test_a_rate_limit_is_retried_no_sooner_than_it_asked(
     assert again.dedupe_key == "limited"
 
 
+@ON_SQLITE
 @pytest.mark.parametrize(
     "retry_after", [1e12, math.inf, math.nan, -5.0], ids=["1e12 s", "infinite", "nan", "negative"]
 )
