@@ -138,14 +138,22 @@ async def served(app: Sanic) -> AsyncIterator[httpx.AsyncClient]:
     Unlike ``app.asgi_client``, which starts and stops the server around every request, the
     channel's inbox worker keeps running between requests, as in ``rasa run``.
     """
+    # Sanic marks itself an ASGI app in its own __call__, which sanic-testing replaces once any
+    # test used app.asgi_client; without the mark, the app refuses to hand out its loop.
+    app.asgi = True
     events: asyncio.Queue[dict[str, str]] = asyncio.Queue()
     answers: asyncio.Queue[dict[str, str]] = asyncio.Queue()
     lifespan = asyncio.get_running_loop().create_task(
         app({"type": "lifespan", "asgi": {"version": "3.0"}}, events.get, answers.put)
     )
     await events.put({"type": "lifespan.startup"})
-    started = await asyncio.wait_for(answers.get(), 30)
-    assert started["type"] == "lifespan.startup.complete", started
+    answer = asyncio.ensure_future(answers.get())
+    await asyncio.wait({answer, lifespan}, timeout=30, return_when=asyncio.FIRST_COMPLETED)
+    if not answer.done():
+        answer.cancel()
+        lifespan.cancel()
+        raise AssertionError(f"{app.name} did not start: {lifespan}")
+    assert answer.result()["type"] == "lifespan.startup.complete", answer.result()
     try:
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:

@@ -166,22 +166,30 @@ async def test_whatever_the_bot_raises_every_event_ends_done_or_parked_and_the_w
             assert after - before >= waited - 0.002, (failure.name, attempt, after - before)
 
 
+async def rate_limited_once(store: SocialStore, retry_after: float, policy: RetryPolicy) -> Inbox:
+    """An event whose first try was rate limited for ``retry_after`` s: pending, tried once."""
+    inbox = Inbox(store)
+    inbox.add(make_event("messenger", dedupe_key="limited"))
+    bot = ScriptedBot({"limited": [Failure("rate limited", RuntimeError, True, retry_after)]})
+
+    await InboxWorker(inbox, bot, retry=policy).run_once()
+
+    record = inbox.get("limited")
+    assert record is not None
+    assert (record.status, record.attempts) == (InboxStatus.PENDING, 1)
+    assert (record.last_error or "").startswith("RateLimited: ")
+    return inbox
+
+
 @ON_SQLITE
 @pytest.mark.parametrize("retry_after", [30.0, 3600.0], ids=["30 s", "an hour"])
 async def test_a_rate_limit_is_retried_no_sooner_than_it_asked(
     store: SocialStore, retry_after: float
 ) -> None:
-    inbox = Inbox(store)
-    inbox.add(make_event("messenger", dedupe_key="limited"))
-    bot = ScriptedBot({"limited": [Failure("rate limited", RuntimeError, True, retry_after)]})
-    worker = InboxWorker(inbox, bot, retry=RetryPolicy(first_delay=0.01))
     failed_at = datetime.now(timezone.utc)
 
-    await worker.run_once()
+    inbox = await rate_limited_once(store, retry_after, RetryPolicy(first_delay=0.01))
 
-    record = inbox.get("limited")
-    assert record is not None
-    assert (record.status, record.attempts) == (InboxStatus.PENDING, 1)
     early = failed_at + timedelta(seconds=retry_after - 1)
     assert inbox.claim("w", lease=timedelta(seconds=5), now=early) == []
     [again] = inbox.claim("w", lease=timedelta(seconds=5), now=early + timedelta(seconds=3))
@@ -195,18 +203,10 @@ async def test_a_rate_limit_is_retried_no_sooner_than_it_asked(
 async def test_an_absurd_rate_limit_wait_neither_crashes_the_worker_nor_loses_the_event(
     store: SocialStore, retry_after: float
 ) -> None:
-    inbox = Inbox(store)
-    inbox.add(make_event("messenger", dedupe_key="limited"))
-    bot = ScriptedBot({"limited": [Failure("rate limited", RuntimeError, True, retry_after)]})
     policy = RetryPolicy(first_delay=0.01)
-    worker = InboxWorker(inbox, bot, retry=policy)
 
-    await worker.run_once()
+    inbox = await rate_limited_once(store, retry_after, policy)
 
-    record = inbox.get("limited")
-    assert record is not None
-    assert (record.status, record.attempts) == (InboxStatus.PENDING, 1)
-    assert "RateLimited" in (record.last_error or "")
     latest = datetime.now(timezone.utc) + timedelta(seconds=policy.max_rate_limit_wait + 1)
     assert [r.dedupe_key for r in inbox.claim("w", lease=timedelta(seconds=5), now=latest)] == [
         "limited"
