@@ -115,9 +115,20 @@ class InvalidSocialContext(SocialCareError, ValueError):
 
 
 class InboundError(SocialCareError):
-    """A webhook request we refuse; ``status`` is the HTTP status to answer with."""
+    """A webhook request we refuse; ``status`` is the HTTP status to answer with.
+
+    The message is answered and logged: one that quotes much of the request (a huge value, an
+    error for each of thousands of items) is cut to ``MAX_MESSAGE`` characters, saying so.
+    """
 
     status: int = 400
+    MAX_MESSAGE = 500
+
+    def __init__(self, message: str) -> None:
+        if len(message) > self.MAX_MESSAGE:
+            rest = len(message) - self.MAX_MESSAGE
+            message = f"{message[: self.MAX_MESSAGE]}... ({rest} more characters)"
+        super().__init__(message)
 
 
 class BadSignature(InboundError):

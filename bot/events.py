@@ -7,15 +7,20 @@ sender id is ``sender_id`` and whose metadata is ``metadata()``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import BaseModel, Field, validator
+from pydantic import BaseModel, Field, ValidationError, root_validator, validator
 
 from bot.context import SocialContext
 
-__all__ = ["Skipped", "SocialEvent", "conversation_id"]
+__all__ = ["MAX_ID_LENGTH", "Skipped", "SocialEvent", "conversation_id", "event_or_skip"]
+
+# The longest id the social store holds (its ``String(255)`` id columns): a sender id, an
+# event id, a dedupe key. Platform ids are far shorter; a longer one is not a platform's.
+MAX_ID_LENGTH = 255
 
 
 def conversation_id(platform: str, account_id: str, user_id: str) -> str:
@@ -42,7 +47,7 @@ class SocialEvent(BaseModel):
 
     context: SocialContext
     text: str
-    dedupe_key: str = Field(..., min_length=1, max_length=255)
+    dedupe_key: str = Field(..., min_length=1, max_length=MAX_ID_LENGTH)
     occurred_at: datetime
     extra: dict[str, Any] = Field(default_factory=dict)
 
@@ -54,6 +59,19 @@ class SocialEvent(BaseModel):
         if value.tzinfo is None:
             return value.replace(tzinfo=timezone.utc)
         return value.astimezone(timezone.utc)
+
+    @root_validator(skip_on_failure=True)
+    def _storable(cls, values: dict[str, Any]) -> dict[str, Any]:
+        # Checked here, not by the store: an event that cannot be stored or named as a Rasa
+        # conversation is a skipped item of its delivery, never a failed delivery.
+        context: SocialContext = values["context"]
+        sender_id = conversation_id(context.platform.value, context.account_id, context.author.id)
+        for name, value in (("sender id", sender_id), ("event_id", context.event_id)):
+            if len(value) > MAX_ID_LENGTH:
+                raise ValueError(
+                    f"{name}: {len(value)} characters; at most {MAX_ID_LENGTH} are stored"
+                )
+        return values
 
     @property
     def sender_id(self) -> str:
@@ -78,3 +96,20 @@ class Skipped:
 
     reason: str
     key: str | None = None
+
+
+_Result = TypeVar("_Result")
+
+
+def event_or_skip(build: Callable[[], _Result], key: str | None) -> _Result | Skipped:
+    """What ``build`` makes of one delivery item, or the item skipped when its values cannot
+    make an event (an id with ``:``, longer than the store holds...): one odd item never costs
+    the rest of its delivery."""
+    try:
+        return build()
+    except ValueError as exc:
+        if isinstance(exc, ValidationError):
+            reason = "; ".join(str(error["msg"]) for error in exc.errors())
+        else:
+            reason = str(exc)
+        return Skipped(f"unusable item: {reason}", key)

@@ -11,8 +11,11 @@ handed to Rasa and marked done. The state of an event::
 
 Per-conversation order: only the oldest unfinished event of a sender can be claimed, so a
 conversation's events are processed one after the other, in arrival order, across every worker
-and replica. On PostgreSQL the claim uses ``FOR UPDATE SKIP LOCKED``; on every database the
-claim is a conditional ``UPDATE`` whose row count says who won.
+and replica. Arrival order is the order the events reached our webhook (the table's ``id``),
+not the platforms' timestamps, which are kept in each event's ``occurred_at``: platforms do not
+promise ordered deliveries, and waiting for an earlier one could mean waiting forever. On
+PostgreSQL the claim uses ``FOR UPDATE SKIP LOCKED``; on every database the claim is a
+conditional ``UPDATE`` whose row count says who won.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from datetime import datetime, timedelta, timezone
 from enum import Enum
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy import and_, exists, func, insert, or_, select, update
 from sqlalchemy.engine import Connection, RowMapping
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
@@ -205,11 +209,39 @@ class Inbox:
         try:
             with self._engine.begin() as connection:
                 for row in connection.execute(query).mappings().all():
+                    try:
+                        record = _record(row)
+                    except ValidationError as exc:
+                        self._park_unreadable(connection, row, exc, now)
+                        continue
                     if self._take(connection, row, worker_id, now, lease):
-                        claimed.append(_record(row))
+                        claimed.append(record)
         except SQLAlchemyError as exc:
             raise StoreError(f"claiming inbox events failed: {exc}") from exc
         return claimed
+
+    @staticmethod
+    def _park_unreadable(
+        connection: Connection, row: RowMapping, error: ValidationError, now: datetime
+    ) -> None:
+        # Written by another version of the code, or by hand: raising here would stop every
+        # worker at this row; parked, it waits for an operator and the rest goes on.
+        reason = "; ".join(
+            f"{'.'.join(str(part) for part in item['loc'])}: {item['msg']}"
+            for item in error.errors()
+        )
+        logger.error("inbox event %s cannot be read and is parked: %s", row["id"], reason)
+        events = inbox_events
+        connection.execute(
+            update(events)
+            .where(events.c.id == row["id"], events.c.status == row["status"])
+            .values(
+                status=InboxStatus.PARKED.value,
+                last_error=f"the stored event cannot be read: {reason}"[:2000],
+                claimed_until=None,
+                updated_at=now,
+            )
+        )
 
     @staticmethod
     def _take(
@@ -382,7 +414,10 @@ class Inbox:
         return None if row is None else _aware(row)
 
     def parked(self, limit: int = 100) -> list[InboxRecord]:
-        """Parked events, oldest first, for an operator to inspect and replay."""
+        """Parked events, oldest first, for an operator to inspect and replay.
+
+        Events that cannot be read back are left out and logged with their id.
+        """
         query = (
             select(inbox_events)
             .where(inbox_events.c.status == InboxStatus.PARKED.value)
@@ -394,7 +429,13 @@ class Inbox:
                 rows = connection.execute(query).mappings().all()
         except SQLAlchemyError as exc:
             raise StoreError(f"reading parked events failed: {exc}") from exc
-        return [_record(row) for row in rows]
+        records = []
+        for row in rows:
+            try:
+                records.append(_record(row))
+            except ValidationError:
+                logger.error("parked inbox event %s cannot be read", row["id"], exc_info=True)
+        return records
 
     def _read_one(self, query: Any, what: str) -> RowMapping | None:
         try:

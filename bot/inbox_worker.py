@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import os
 import socket
 import time
@@ -78,11 +79,20 @@ def dead_local_claimants(claimants: list[str], host: str | None = None) -> list[
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """When a failed event is tried again, and when it is parked instead."""
+    """When a failed event is tried again, and when it is parked instead.
+
+    Attributes:
+        max_attempts: tries in all; then the event is parked.
+        first_delay: seconds before the second try, doubled for each further one.
+        max_delay: the longest backoff.
+        max_rate_limit_wait: the longest a rate limit is waited out; a platform asking for more
+            (or for an infinite wait) is tried again after this long.
+    """
 
     max_attempts: int = 5
     first_delay: float = 1.0
     max_delay: float = 300.0
+    max_rate_limit_wait: float = 24 * 3600.0
 
     def delay(self, attempts: int, error: BaseException) -> float | None:
         """Seconds until the next try after ``attempts`` tries, or None to park the event."""
@@ -90,7 +100,8 @@ class RetryPolicy:
             return None
         backoff: float = min(self.max_delay, self.first_delay * 2.0 ** (attempts - 1))
         if isinstance(error, RateLimited):
-            return max(backoff, error.retry_after)
+            asked = 0.0 if math.isnan(error.retry_after) else error.retry_after
+            return max(backoff, min(asked, self.max_rate_limit_wait))
         return backoff
 
 
@@ -186,19 +197,28 @@ class InboxWorker:
     async def _run(self) -> None:
         await self.recover()
         while not self._stopping:
-            free = self._concurrency - len(self._running)
-            records = await self._claim(free) if free > 0 else []
-            for record in records:
-                task = asyncio.get_running_loop().create_task(self._process(record))
-                self._running.add(task)
-                task.add_done_callback(self._finished)
+            try:
+                more_waiting = await self._start_some()
+            except Exception:  # the loop is the worker's outermost layer: log, go on
+                logger.exception("the inbox worker failed to take events; it goes on")
+                more_waiting = False
             if self._stopping:
                 break
-            if records and len(records) == free:
-                continue  # more may be waiting
+            if more_waiting:
+                continue
             self._wake.clear()
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self._poll_interval)
+
+    async def _start_some(self) -> bool:
+        """Claims what the free slots can take and starts it; True when more may be waiting."""
+        free = self._concurrency - len(self._running)
+        records = await self._claim(free) if free > 0 else []
+        for record in records:
+            task = asyncio.get_running_loop().create_task(self._process(record))
+            self._running.add(task)
+            task.add_done_callback(self._finished)
+        return bool(records) and len(records) == free
 
     def _finished(self, task: asyncio.Task[None]) -> None:
         self._running.discard(task)
@@ -224,7 +244,11 @@ class InboxWorker:
         except asyncio.CancelledError:
             raise
         except Exception as error:  # noqa: BLE001 - the worker must survive any handler failure
-            await self._failed(record, error)
+            try:
+                await self._failed(record, error)
+            except Exception:  # the outermost layer of the event's task
+                # The claim stays until its lease expires; then the event is tried again.
+                logger.exception("inbox event %s: its failure could not be recorded", record.id)
             return
         elapsed = (time.perf_counter() - started) * 1000
         platform = record.event.context.platform.value

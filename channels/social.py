@@ -1,9 +1,10 @@
 """What every social input channel does the same way, whatever the platform.
 
-The webhook path of one delivery: size limit → signature → parse and normalise (the platform's
-pure functions) → every event stored in the inbox under its dedupe key → 200. The webhook never
-waits for the bot: an ``InboxWorker`` started with the server feeds the stored events to Rasa,
-one conversation at a time, each with an output channel bound to its reply target.
+The webhook path of one delivery: size limit (applied while the body streams in) → signature →
+parse and normalise (the platform's pure functions) → every event stored in the inbox under its
+dedupe key → 200. The webhook never waits for the bot: an ``InboxWorker`` started with the
+server feeds the stored events to Rasa, one conversation at a time, each with an output channel
+bound to its reply target.
 
 A platform channel subclasses ``SocialInputChannel`` and provides the platform parts:
 ``verify``, ``challenge``, ``normalise`` and ``output_channel_for``.
@@ -137,9 +138,44 @@ class SocialInputChannel(InputChannel, abc.ABC):
     def check_size(self, body: bytes) -> None:
         """Raises ``PayloadTooLarge`` above ``max_body_bytes``."""
         if len(body) > self.max_body_bytes:
-            raise PayloadTooLarge(
-                f"the body has {len(body)} bytes; at most {self.max_body_bytes} are accepted"
-            )
+            raise self._too_large(f"{len(body)} bytes")
+
+    def _too_large(self, size: str) -> PayloadTooLarge:
+        return PayloadTooLarge(f"the body has {size}; at most {self.max_body_bytes} are accepted")
+
+    async def read_body(self, request: Request) -> bytes:
+        """The body of a streamed request, read only while it stays within ``max_body_bytes``.
+
+        A ``Content-Length`` above the limit is refused before a byte is read; a body that grows
+        past the limit (chunked, or sent under a ``Content-Length`` that lies) is refused as soon
+        as it does. Either way the server then closes the connection rather than read the rest.
+
+        Raises:
+            PayloadTooLarge: the body is, or says it is, larger than the limit.
+        """
+        stream = request.stream
+        if stream is None:  # the request is over: nothing left to read
+            return b""
+        try:
+            declared = int(request.headers.get("content-length", ""))
+        except ValueError:
+            declared = None  # chunked; a malformed length is Sanic's to refuse
+        try:
+            if declared is not None and declared > self.max_body_bytes:
+                raise self._too_large(f"{declared} bytes")
+            chunks: list[bytes] = []
+            size = 0
+            while (chunk := await stream.read()) is not None:
+                size += len(chunk)
+                if size > self.max_body_bytes:
+                    raise self._too_large(f"more than {self.max_body_bytes} bytes")
+                chunks.append(chunk)
+        except PayloadTooLarge:
+            # Sanic drains an unread body up to its own limit (100 MB) to reuse the connection;
+            # with ours, it stops at once and closes it.
+            stream.request_max_size = self.max_body_bytes
+            raise
+        return b"".join(chunks)
 
     async def accept(self, body: bytes, headers: Mapping[str, str]) -> Accepted:
         """Verifies, normalises and stores one delivery (raises ``InboundError`` to refuse it)."""
@@ -259,11 +295,13 @@ class SocialInputChannel(InputChannel, abc.ABC):
                 logger.warning("%s webhook check refused: %s", channel.platform, error)
                 return error_response(error)
 
-        @webhook.route("/webhook", methods=["POST"])
+        # Streamed: the size limit is applied while the body arrives, not once it is in memory.
+        @webhook.route("/webhook", methods=["POST"], stream=True)
         async def receive(request: Request) -> HTTPResponse:
             started = time.perf_counter()
             try:
-                accepted = await channel.accept(request.body or b"", request.headers)
+                body = await channel.read_body(request)
+                accepted = await channel.accept(body, request.headers)
             except InboundError as error:
                 REFUSED_DELIVERIES.labels(channel.platform, str(error.status)).inc()
                 logger.warning(

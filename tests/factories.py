@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from datetime import datetime, timezone
 from typing import Any
+
+import httpx
+from rasa.core.channels.channel import UserMessage
+from sanic import Sanic
 
 from bot.context import SocialContext
 from bot.events import SocialEvent
 from bot.routing import RoutingFile
+from channels.social import SocialInputChannel
 
 PAGE_ID = "100200300400500"
 X_ACCOUNT_ID = "2244994945"
@@ -171,3 +180,58 @@ def user_event(
 def bot_event(text: str, timestamp: float = 1_767_225_601.0, **metadata: Any) -> dict[str, Any]:
     """A ``bot`` tracker event (``origin="agent", agent=...`` for an agent's message)."""
     return {"event": "bot", "timestamp": timestamp, "text": text, "metadata": metadata}
+
+
+async def _ignore(_message: UserMessage) -> None:
+    return None
+
+
+def webhook_app(
+    channel: SocialInputChannel,
+    on_new_message: Callable[[UserMessage], Awaitable[Any]] = _ignore,
+) -> Sanic:
+    """A real Sanic app serving ``channel`` under ``/webhooks/<name>/``, as Rasa mounts it.
+
+    Each ``app.asgi_client`` request runs the server's start and stop listeners, so the
+    channel's inbox worker runs (with ``on_new_message``) while the request is handled.
+    """
+    app = Sanic(f"{channel.name()}_test_{id(channel)}")
+    app.blueprint(channel.blueprint(on_new_message), url_prefix=f"/webhooks/{channel.name()}")
+    return app
+
+
+@asynccontextmanager
+async def served(app: Sanic) -> AsyncIterator[httpx.AsyncClient]:
+    """``app`` started once, as an ASGI server starts it (the lifespan protocol), and a client
+    whose requests it handles in-process; stopped on exit.
+
+    Unlike ``app.asgi_client``, which starts and stops the server around every request, the
+    channel's inbox worker keeps running between requests, as in ``rasa run``.
+    """
+    # Sanic marks itself an ASGI app in its own __call__, which sanic-testing replaces once any
+    # test used app.asgi_client; without the mark, the app refuses to hand out its loop.
+    app.asgi = True
+    events: asyncio.Queue[dict[str, str]] = asyncio.Queue()
+    answers: asyncio.Queue[dict[str, str]] = asyncio.Queue()
+    lifespan = asyncio.get_running_loop().create_task(
+        app({"type": "lifespan", "asgi": {"version": "3.0"}}, events.get, answers.put)
+    )
+    await events.put({"type": "lifespan.startup"})
+    answer = asyncio.ensure_future(answers.get())
+    await asyncio.wait({answer, lifespan}, timeout=30, return_when=asyncio.FIRST_COMPLETED)
+    if not answer.done():
+        answer.cancel()
+        lifespan.cancel()
+        raise AssertionError(f"{app.name} did not start: {lifespan}")
+    assert answer.result()["type"] == "lifespan.startup.complete", answer.result()
+    try:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            yield client
+    finally:
+        await events.put({"type": "lifespan.shutdown"})
+        stopped = await asyncio.wait_for(answers.get(), 30)
+        assert stopped["type"] == "lifespan.shutdown.complete", stopped
+        # Sanic 21.12 then handles the finished lifespan as if it were a request, and fails.
+        with contextlib.suppress(AttributeError):
+            await lifespan

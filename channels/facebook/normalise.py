@@ -27,10 +27,11 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from bot.context import Author, Platform, SocialContext, Source, Visibility
-from bot.events import Skipped, SocialEvent
+from bot.events import Skipped, SocialEvent, event_or_skip
 from bot.inbound_text import neutralise_commands
 from bot.origins import CONTINUE_FROM_PUBLIC, REF_PREFIX
 from channels.facebook.config import EditPolicy, FacebookConfig, PageConfig
@@ -89,12 +90,12 @@ def _entry(
             yield Skipped(reason, _key(item))
         return
     when = entry.time or received_at
-    for item in entry.messaging:
-        yield _messaging(item, page, config, when, standby=False)
-    for item in entry.standby:
-        yield _messaging(item, page, config, when, standby=True)
+    for standby, items in ((False, entry.messaging), (True, entry.standby)):
+        for item in items:
+            messaging = partial(_messaging, item, page, config, when, standby=standby)
+            yield event_or_skip(messaging, _key(item))
     for change in entry.changes:
-        yield _change(change, page, config, when)
+        yield event_or_skip(partial(_change, change, page, config, when), _key(change))
 
 
 def _key(item: MessagingItem | Change | Unreadable) -> str | None:

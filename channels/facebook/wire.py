@@ -9,7 +9,6 @@ rest of the batch.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,6 +17,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, Extra, Field, ValidationError
 
 from bot.errors import MalformedPayload
+from channels.json_body import json_type, load_json
 
 __all__ = [
     "PAGE_OBJECT",
@@ -234,14 +234,12 @@ def parse_delivery(body: bytes) -> Delivery:
     """The delivery in ``body``.
 
     Raises:
-        MalformedPayload: not JSON, not a page delivery, or without ``entry``; says which.
+        MalformedPayload: not JSON (see ``load_json``), not a page delivery, or without
+            ``entry``; says which.
     """
-    try:
-        raw = json.loads(body)
-    except ValueError as exc:
-        raise MalformedPayload(f"the body is not JSON: {exc}") from exc
+    raw = load_json(body)
     if not isinstance(raw, dict):
-        raise MalformedPayload(f"expected a JSON object, got {type(raw).__name__}")
+        raise MalformedPayload(f"expected a JSON object, got {json_type(raw)}")
     if raw.get("object") != PAGE_OBJECT:
         raise MalformedPayload(
             f"object: expected {PAGE_OBJECT!r} (a Page subscription), got {raw.get('object')!r}"

@@ -11,21 +11,22 @@ through ``Known``.
 from __future__ import annotations
 
 import html
-import json
 import logging
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from functools import partial
 from typing import Any, TypeAlias, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
 from bot.context import Author, Platform, SocialContext, Source, Visibility
 from bot.errors import MalformedPayload
-from bot.events import Skipped, SocialEvent, conversation_id
+from bot.events import Skipped, SocialEvent, conversation_id, event_or_skip
 from bot.inbound_text import neutralise_commands
 from bot.origins import CONTINUE_FROM_PUBLIC, REF_PREFIX, arrival
+from channels.json_body import load_json
 from channels.twitter.config import TwitterAccount, TwitterConfig
 from channels.twitter.links import take_reference, without_prefill
 from channels.twitter.options import NumberedOption, chosen_option
@@ -159,7 +160,7 @@ def _parse(model: type[_Model], raw: Any, what: str) -> _Model:
 def _epoch_ms(value: str | None, what: str) -> datetime:
     try:
         return datetime.fromtimestamp(int(value or "") / 1000, tz=timezone.utc)
-    except ValueError as exc:
+    except (ValueError, OverflowError, OSError) as exc:  # not a number; out of any date range
         raise MalformedPayload(f"{what}: expected a time in epoch milliseconds") from exc
 
 
@@ -395,13 +396,11 @@ def normalise_delivery(
     """Every item of one AAA or XAA delivery, as an event for the bot or a skip with its reason.
 
     Raises:
-        MalformedPayload: the body is not JSON, or not one of the two envelopes (says what).
+        MalformedPayload: the body is not JSON (see ``load_json``), or not one of the two
+            envelopes (says what).
     """
     known = known or Known()
-    try:
-        raw = json.loads(body)
-    except ValueError as exc:
-        raise MalformedPayload(f"the body is not JSON: {exc}") from exc
+    raw = load_json(body)
     if isinstance(raw, dict) and "for_user_id" in raw:
         account_id, items = _aaa_items(raw)
     elif isinstance(raw, dict) and "data" in raw:
@@ -422,7 +421,12 @@ def normalise_delivery(
                 logger.warning("twitter: skipped a delivery item for %s", reason)
             results.append(Skipped(reason, item.id))
         elif isinstance(item, PublicPost):
-            results.append(_public_event(account_id, item, config, threads, known))
+            public = partial(_public_event, account_id, item, config, threads, known)
+            results.append(event_or_skip(public, dedupe_key(account_id, "tweet", item.id)))
         else:
-            results.extend(_private_event(account_id, item, config, known))
+            private = event_or_skip(
+                partial(_private_event, account_id, item, config, known),
+                dedupe_key(account_id, "dm", item.id),
+            )
+            results.extend([private] if isinstance(private, Skipped) else private)
     return results

@@ -45,7 +45,8 @@ def crc_response(consumer_secret: str, query: Mapping[str, str | None]) -> dict[
 
 
 def _matches(header: str, expected: str) -> bool:
-    return hmac.compare_digest(header.strip().encode("utf-8"), expected.encode("ascii"))
+    # Bytes on both sides: a header can hold anything, even surrogates Sanic decoded bytes to.
+    return hmac.compare_digest(header.strip().encode("utf-8", "replace"), expected.encode("ascii"))
 
 
 def verify_signature(

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
 from bot.events import conversation_id
-from tests.factories import PAGE_ID, X_ACCOUNT_ID, make_event
+from tests.factories import PAGE_ID, X_ACCOUNT_ID, make_context, make_event
 
 
 @pytest.mark.parametrize(
@@ -39,6 +41,29 @@ def test_conversation_id_rejects_ids_that_would_be_ambiguous(
 ) -> None:
     with pytest.raises(ValueError, match=f"^{bad}: "):
         conversation_id(platform, account_id, user_id)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"author_id": "12:34"}, "user_id: expected a non-empty id without ':'"),
+        ({"author_id": "9" * 300}, "sender id: 325 characters; at most 255 are stored"),
+        ({"dedupe_key": "k" * 256}, "at most 255 characters"),
+    ],
+    ids=["colon", "long sender", "long dedupe key"],
+)
+def test_an_event_that_cannot_be_stored_or_named_is_refused(
+    overrides: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(ValidationError, match=message):
+        make_event("messenger", **overrides)
+
+
+def test_an_event_id_longer_than_the_store_holds_is_refused() -> None:
+    context = make_context("messenger", event_id="m" * 256)
+
+    with pytest.raises(ValidationError, match="event_id: 256 characters; at most 255"):
+        make_event("messenger", context=context, dedupe_key="facebook:mid:short")
 
 
 def test_metadata_carries_extras_and_the_social_context() -> None:

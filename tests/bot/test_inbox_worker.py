@@ -6,6 +6,7 @@ import socket
 import subprocess
 import sys
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
@@ -136,6 +137,10 @@ async def test_a_permanent_platform_error_parks_at_once(store: SocialStore) -> N
         (4, RuntimeError(), 8.0),
         (5, RuntimeError(), None),
         (1, RateLimited("slow down", platform="twitter", status=429, retry_after=30), 30.0),
+        (1, RateLimited("", platform="facebook", retry_after=float("inf")), 86400.0),
+        (1, RateLimited("", platform="facebook", retry_after=1e12), 86400.0),
+        (2, RateLimited("", platform="facebook", retry_after=float("nan")), 2.0),
+        (2, RateLimited("", platform="facebook", retry_after=-5), 2.0),
         (1, InvalidRequest("no", platform="facebook", status=400), None),
     ],
 )
@@ -216,3 +221,28 @@ async def test_a_restarted_worker_takes_back_the_events_of_its_crashed_predecess
     assert claimed.dedupe_key == "k1"
     assert handled == ["k1"]
     assert inbox.get("k1").status is InboxStatus.DONE  # type: ignore[union-attr]
+
+
+class FailingClaims(Inbox):
+    """An inbox whose next claims fail with the given errors, as a driver bug would."""
+
+    def __init__(self, store: SocialStore, failures: list[Exception]) -> None:
+        super().__init__(store)
+        self.failures = failures
+
+    def claim(self, *args: Any, **kwargs: Any) -> list[InboxRecord]:
+        if self.failures:
+            raise self.failures.pop(0)
+        return super().claim(*args, **kwargs)
+
+
+async def test_the_worker_outlives_a_claim_that_fails_unexpectedly(store: SocialStore) -> None:
+    inbox = FailingClaims(store, [RuntimeError("driver bug"), ValueError("bad row")])
+    inbox.add(make_event("messenger", dedupe_key="k"))
+    handler = RecordingHandler()
+    worker = InboxWorker(inbox, handler, poll_interval=0.02, retry=FAST_RETRY)
+
+    await _drain(worker, inbox)
+
+    assert handler.seen == ["k"]
+    assert inbox.failures == []

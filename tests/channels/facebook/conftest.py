@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+import asyncio
+from collections.abc import Awaitable, Callable
 
 import pytest
 
@@ -15,10 +16,10 @@ from channels.facebook.config import FacebookConfig
 from channels.facebook.graph import GraphClient
 from channels.facebook.sender import FacebookSender
 from channels.platform_client import CallRetry
-from tests.channels.facebook.factories import make_config
+from tests.channels.facebook.factories import NOW, make_config
 from tests.channels.facebook.fake_graph import FakeGraph
 
-NOW = datetime(2026, 1, 1, 1, 0, tzinfo=timezone.utc)
+__all__ = ["NOW", "make_sender"]
 
 
 @pytest.fixture
@@ -59,13 +60,17 @@ def make_sender(
     outbound: OutboundLog | None = None,
     links: IdentityLinks | None = None,
     flags: ConsumerFlags | None = None,
+    retry: CallRetry | None = None,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
 ) -> FacebookSender:
-    """A sender over the fake Graph API (no retries), at the fixed time ``NOW``."""
+    """A sender over the fake Graph API at the fixed time ``NOW`` (no retries unless ``retry``;
+    ``sleep`` waits between them)."""
     client = GraphClient(
         config.graph_url,
         config.graph_version,
         transport=graph.transport,
-        retry=CallRetry(attempts=1),
+        retry=retry or CallRetry(attempts=1),
+        sleep=sleep,
     )
     return FacebookSender(
         config, client, inbox=inbox, outbound=outbound, links=links, flags=flags, clock=lambda: NOW

@@ -7,10 +7,18 @@ other case (batches, standby, echoes, edits, removals, reactions, attachments, .
 from __future__ import annotations
 
 import json
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+import httpx
+
+from bot.guard import OutboundGuard
+from bot.store import SocialStore
 from channels.facebook.config import FacebookConfig
+from channels.facebook.input import FacebookInput
+from channels.facebook.verify import sign
+from channels.platform_client import CallRetry
 from tests.factories import PAGE_ID
 
 PAYLOADS = Path(__file__).parent / "payloads"
@@ -22,6 +30,7 @@ PSID = "6543210987654321"
 COMMENTER_ID = "7788990011223344"
 POST_ID = f"{PAGE_ID}_122100000000000001"
 COMMENT_ID = "122100000000000001_1234567890123456"
+NOW = datetime(2026, 1, 1, 1, 0, tzinfo=timezone.utc)  # the channel's clock in tests
 MESSAGE_TIME_MS = 1767225599876  # 2026-01-01T00:00:00Z minus a little, in milliseconds
 FEED_TIME_S = 1767225799
 
@@ -52,6 +61,33 @@ def page(page_id: str = PAGE_ID, **overrides: Any) -> dict[str, Any]:
 def make_config(**overrides: Any) -> FacebookConfig:
     """A valid channel configuration."""
     return FacebookConfig.from_credentials(settings(**overrides))
+
+
+def make_input(
+    store: SocialStore,
+    transport: httpx.AsyncBaseTransport,
+    config: FacebookConfig | None = None,
+    **options: Any,
+) -> FacebookInput:
+    """The channel over ``store`` and a fake Graph API, at ``NOW``, without Graph retries.
+
+    ``config`` defaults to ``make_config(max_body_bytes=20_000)``; ``options`` go to
+    ``FacebookInput`` (``retry``, ``worker_concurrency``...).
+    """
+    return FacebookInput(
+        config or make_config(max_body_bytes=20_000),
+        store=store,
+        guard=OutboundGuard(),
+        transport=transport,
+        graph_retry=CallRetry(attempts=1),
+        clock=lambda: NOW,
+        **options,
+    )
+
+
+def signed(body: bytes) -> dict[str, str]:
+    """The headers of a delivery Meta signed with the app secret."""
+    return {"X-Hub-Signature-256": sign(APP_SECRET, body), "Content-Type": "application/json"}
 
 
 def delivery(*entries: dict[str, Any]) -> dict[str, Any]:

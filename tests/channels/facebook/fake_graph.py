@@ -37,15 +37,16 @@ def graph_error(
 
 
 class FakeGraph:
-    """Answers Send API, comment, like and profile calls; ``fail_next`` scripts errors."""
+    """Answers Send API, comment, like and profile calls; ``fail_next`` scripts errors (an error
+    answer, or an exception such as ``httpx.ReadTimeout`` raised as the transport would)."""
 
     def __init__(self, version: str = "v19.0") -> None:
         self.version = version
         self.calls: list[GraphCall] = []
-        self._scripted: list[tuple[str, httpx.Response]] = []
+        self._scripted: list[tuple[str, httpx.Response | Exception]] = []
         self.transport = httpx.MockTransport(self._handle)
 
-    def fail_next(self, path_suffix: str, *answers: httpx.Response) -> None:
+    def fail_next(self, path_suffix: str, *answers: httpx.Response | Exception) -> None:
         """The next calls whose path ends with ``path_suffix`` get ``answers``, in order."""
         self._scripted.extend((path_suffix, answer) for answer in answers)
 
@@ -66,6 +67,8 @@ class FakeGraph:
         for index, (suffix, answer) in enumerate(self._scripted):
             if path.endswith(suffix):
                 del self._scripted[index]
+                if isinstance(answer, Exception):
+                    raise answer
                 return answer
         return self._default(request.method, path, body)
 

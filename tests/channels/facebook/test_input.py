@@ -13,7 +13,6 @@ from rasa.shared.utils.common import class_from_module_path
 from sanic import Sanic
 
 from bot.errors import ConfigurationError
-from bot.guard import OutboundGuard
 from bot.identities import IdentityLinks
 from bot.inbox import Inbox
 from bot.origins import PublicOrigin, PublicOrigins
@@ -24,12 +23,11 @@ from bot.yamlconfig import load_yaml
 from channels.facebook import FacebookInput, FacebookOutput, FacebookSender
 from channels.facebook.config import FacebookConfig
 from channels.facebook.verify import sign
-from channels.platform_client import CallRetry
-from tests.channels.facebook.conftest import NOW
 from tests.channels.facebook.factories import (
     APP_SECRET,
     COMMENT_ID,
     COMMENTER_ID,
+    NOW,
     PSID,
     VERIFY_TOKEN,
     comment,
@@ -38,41 +36,26 @@ from tests.channels.facebook.factories import (
     encode,
     entry,
     make_config,
+    make_input,
     quick_reply,
     reference,
     referral,
     settings,
     signal,
+    signed,
     text_message,
     visitor_post,
 )
 from tests.channels.facebook.fake_graph import FakeGraph
-from tests.factories import PAGE_ID, make_context, make_event
+from tests.factories import PAGE_ID, make_context, make_event, webhook_app
 
 ROOT = Path(__file__).resolve().parents[3]
 WEBHOOK = "/webhooks/facebook/webhook"
 
 
-def signed(body: bytes) -> dict[str, str]:
-    return {"X-Hub-Signature-256": sign(APP_SECRET, body), "Content-Type": "application/json"}
-
-
-def make_channel(
-    store: SocialStore, graph: FakeGraph, config: FacebookConfig | None = None
-) -> FacebookInput:
-    return FacebookInput(
-        config or make_config(max_body_bytes=20_000),
-        store=store,
-        guard=OutboundGuard(),
-        transport=graph.transport,
-        graph_retry=CallRetry(attempts=1),
-        clock=lambda: NOW,
-    )
-
-
 @pytest.fixture
 def channel(store: SocialStore, graph: FakeGraph) -> FacebookInput:
-    return make_channel(store, graph)
+    return make_input(store, graph.transport)
 
 
 @pytest.fixture
@@ -85,9 +68,7 @@ def app(channel: FacebookInput, received: list[UserMessage]) -> Sanic:
     async def on_new_message(message: UserMessage) -> None:
         received.append(message)
 
-    sanic_app = Sanic(f"facebook_test_{id(channel)}")
-    sanic_app.blueprint(channel.blueprint(on_new_message), url_prefix=f"/webhooks/{channel.name()}")
-    return sanic_app
+    return webhook_app(channel, on_new_message)
 
 
 async def post(app: Sanic, body: bytes, headers: dict[str, str] | None = None) -> Any:
@@ -204,7 +185,7 @@ async def test_a_refused_delivery_says_why_and_stores_nothing(
 async def test_a_delivery_signed_only_with_sha1_is_accepted_when_opted_in(
     store: SocialStore, graph: FakeGraph
 ) -> None:
-    channel = make_channel(store, graph, make_config(accept_sha1_only=True))
+    channel = make_input(store, graph.transport, make_config(accept_sha1_only=True))
 
     accepted = await channel.accept(BODY, {"X-Hub-Signature": sign(APP_SECRET, BODY, "sha1")})
 
@@ -303,7 +284,7 @@ def answered(outbound: OutboundLog, kind: str) -> None:
 async def test_an_edited_comment_is_new_text_per_the_edits_option(
     store: SocialStore, graph: FakeGraph, edits: str, answered_with: str | None, stored: int
 ) -> None:
-    channel = make_channel(store, graph, make_config(edits=edits))
+    channel = make_input(store, graph.transport, make_config(edits=edits))
     if answered_with is not None:
         answered(OutboundLog(store), answered_with)
     body = encode(delivery(entry(changes=(comment("Actually, in red?", verb="edited"),))))

@@ -518,3 +518,32 @@ def test_an_item_without_a_time_takes_the_entry_time_then_the_arrival_time() -> 
     assert isinstance(without, SocialEvent)
     assert with_entry_time.occurred_at == datetime(2026, 1, 1, 0, 0, 0, 123000, tzinfo=timezone.utc)
     assert without.occurred_at == RECEIVED_AT
+
+
+@pytest.mark.parametrize(
+    ("item", "reason"),
+    [
+        (
+            messaging_item(sender="12:34", message={"mid": "m_colon", "text": "hi"}),
+            "unusable item: user_id: expected a non-empty id without ':', got '12:34'",
+        ),
+        (
+            messaging_item(sender="9" * 300, message={"mid": "m_long", "text": "hi"}),
+            "unusable item: sender id: 325 characters; at most 255 are stored",
+        ),
+        (
+            text_message(mid="m" * 300),
+            "unusable item: ensure this value has at most 255 characters",
+        ),
+    ],
+    ids=["colon in the sender id", "sender id too long", "mid too long"],
+)
+def test_an_item_whose_ids_cannot_be_stored_is_skipped_and_the_batch_goes_on(
+    item: dict[str, Any], reason: str
+) -> None:
+    skipped, kept = normalise(messenger(item, text_message(mid="m_fine")))
+
+    assert isinstance(skipped, Skipped)
+    assert skipped.reason == reason
+    assert isinstance(kept, SocialEvent)
+    assert kept.dedupe_key == "facebook:mid:m_fine"

@@ -55,6 +55,12 @@ def test_a_correctly_signed_body_is_accepted(
         ({"X-Hub-Signature-256": sign(APP_SECRET, BODY + b" ")}, False, "does not match"),
         ({"X-Hub-Signature-256": sign(APP_SECRET, BODY, "sha1")}, False, "does not match"),
         ({"X-Hub-Signature-256": "sha256=é"}, False, "does not match"),
+        # Sanic decodes header bytes that are not UTF-8 with surrogateescape.
+        (
+            {"X-Hub-Signature-256": b"sha256=\xff".decode("utf-8", "surrogateescape")},
+            False,
+            "does not match",
+        ),
         # a good sha1 does not rescue a bad sha256
         (
             {

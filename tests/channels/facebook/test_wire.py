@@ -67,7 +67,7 @@ def test_an_item_with_wrong_types_is_unreadable_and_the_rest_of_the_batch_is_kep
     [
         (b"{not json", "the body is not JSON"),
         (b"\xff\xfe", "the body is not JSON"),
-        (b"[1, 2]", "expected a JSON object, got list"),
+        (b"[1, 2]", "expected a JSON object, got an array"),
         (json.dumps({"object": "instagram", "entry": []}).encode(), "object: expected 'page'"),
         (json.dumps({"entry": []}).encode(), "got None"),
         (json.dumps({"object": "page"}).encode(), "entry: field required"),

@@ -11,7 +11,15 @@ import json
 from pathlib import Path
 from typing import Any
 
+import httpx
+
+from bot.consumers import ConsumerFlags
+from bot.guard import OutboundGuard
+from bot.inbox import Inbox
+from bot.outbound import OutboundLog
+from bot.store import SocialStore
 from channels.twitter.config import TwitterConfig
+from channels.twitter.input import TwitterInput
 from channels.twitter.verify import SIGNATURE_HEADER, sign
 from tests.factories import X_ACCOUNT_ID
 
@@ -68,6 +76,29 @@ def credentials(**overrides: Any) -> dict[str, Any]:
 
 def config(**overrides: Any) -> TwitterConfig:
     return TwitterConfig.from_credentials(credentials(**overrides))
+
+
+def make_input(
+    store: SocialStore,
+    *,
+    settings: TwitterConfig | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+    **options: Any,
+) -> TwitterInput:
+    """The channel over ``store`` (inbox, flags, outbound log), with its own output guard.
+
+    ``settings`` defaults to ``config(oauth2_client_secret=OAUTH2_SECRET)``; ``options`` go to
+    ``TwitterInput`` (``retry``, ``worker_concurrency``...).
+    """
+    return TwitterInput(
+        settings or config(oauth2_client_secret=OAUTH2_SECRET),
+        transport=transport,
+        inbox=Inbox(store),
+        flags=ConsumerFlags(store),
+        outbound=OutboundLog(store),
+        guard=OutboundGuard(),
+        **options,
+    )
 
 
 def reference(name: str) -> dict[str, Any]:

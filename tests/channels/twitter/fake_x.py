@@ -22,10 +22,11 @@ class Call:
 
 @dataclass
 class FakeX:
-    """Answers ``POST /2/tweets`` and DMs with new ids; ``fail_next`` queues error answers."""
+    """Answers ``POST /2/tweets`` and DMs with new ids; ``fail_next`` queues error answers,
+    ``answer_next`` any answers, or exceptions (``httpx.ReadTimeout``) raised like a transport."""
 
     calls: list[Call] = field(default_factory=list)
-    failures: list[httpx.Response] = field(default_factory=list)
+    failures: list[httpx.Response | Exception] = field(default_factory=list)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1875000000000000001))
 
     @property
@@ -35,13 +36,19 @@ class FakeX:
     def fail_next(self, status: int, body: dict[str, Any], **headers: str) -> None:
         self.failures.append(httpx.Response(status, json=body, headers=headers))
 
+    def answer_next(self, *answers: httpx.Response | Exception) -> None:
+        self.failures.extend(answers)
+
     def handle(self, request: httpx.Request) -> httpx.Response:
         body = json.loads(request.content) if request.content else {}
         self.calls.append(
             Call(request.method, request.url.path, request.headers.get("authorization"), body)
         )
         if self.failures:
-            return self.failures.pop(0)
+            answer = self.failures.pop(0)
+            if isinstance(answer, Exception):
+                raise answer
+            return answer
         new_id = str(next(self._ids))
         if request.url.path == "/2/tweets":
             return httpx.Response(201, json={"data": {"id": new_id, "text": body["text"]}})

@@ -8,10 +8,7 @@ import pytest
 from rasa.core.channels.channel import UserMessage
 from sanic import Sanic
 
-from bot.consumers import ConsumerFlags
-from bot.guard import OutboundGuard
 from bot.inbox import Inbox
-from bot.outbound import OutboundLog
 from bot.store import SocialStore
 from channels.twitter import TwitterInput, TwitterOutput
 from channels.twitter.verify import OAUTH2_SIGNATURE_HEADER, SIGNATURE_HEADER, sign
@@ -25,43 +22,33 @@ from tests.channels.twitter.builders import (
     TWEET_ID,
     aaa,
     aaa_tweet,
-    config,
     credentials,
     encode,
+    make_input,
     reference,
     signed,
     xaa,
     xaa_dm,
     xaa_post,
 )
+from tests.factories import webhook_app
 
 WEBHOOK = "/webhooks/twitter/webhook"
 
 
 @pytest.fixture
-def inbox(store: SocialStore) -> Inbox:
-    return Inbox(store)
+def channel(store: SocialStore) -> TwitterInput:
+    return make_input(store)
 
 
 @pytest.fixture
-def channel(inbox: Inbox, store: SocialStore) -> TwitterInput:
-    return TwitterInput(
-        config(oauth2_client_secret=OAUTH2_SECRET),
-        inbox=inbox,
-        flags=ConsumerFlags(store),
-        outbound=OutboundLog(store),
-        guard=OutboundGuard(),
-    )
+def inbox(channel: TwitterInput) -> Inbox:
+    return channel.inbox
 
 
 @pytest.fixture
 def app(channel: TwitterInput) -> Sanic:
-    async def on_new_message(_message: UserMessage) -> None:
-        return None
-
-    sanic_app = Sanic(f"twitter_test_{id(channel)}")
-    sanic_app.blueprint(channel.blueprint(on_new_message), url_prefix="/webhooks/twitter")
-    return sanic_app
+    return webhook_app(channel)
 
 
 async def post(app: Sanic, body: bytes, headers: dict[str, str]) -> Any:

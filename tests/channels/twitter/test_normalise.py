@@ -411,6 +411,10 @@ def test_a_dm_answering_a_numbered_option_becomes_its_payload(
             f"tweet {TWEET_ID}: neither timestamp_ms nor a created_at",
         ),
         (
+            encode(aaa(dms=({**aaa_dm(), "created_timestamp": "9" * 30},))),
+            f"direct message {DM_ID}: expected a time in epoch milliseconds",
+        ),
+        (
             encode(xaa("post.mention.create", {"id": "1", "text": "hi"})),
             "not a post in a post.mention.create event: author_id: field required",
         ),
@@ -476,3 +480,32 @@ def test_a_dm_with_another_reference_keeps_its_words_and_the_referral() -> None:
 
     assert isinstance(event, SocialEvent)
     assert (event.text, event.context.referral) == ("Hi: any offers?", "spring-sale")
+
+
+@pytest.mark.parametrize(
+    ("item", "reason"),
+    [
+        (
+            aaa_dm(dm_id="1874000000000000099", sender={**SAM, "id": "13:00"}),
+            "unusable item: user_id: expected a non-empty id without ':', got '13:00'",
+        ),
+        (
+            aaa_dm(dm_id="1" * 300),
+            "unusable item: ensure this value has at most 255 characters",
+        ),
+        (
+            aaa_dm(dm_id="1874000000000000098", sender={**SAM, "id": "9" * 300}),
+            "unusable item: sender id: 319 characters; at most 255 are stored",
+        ),
+    ],
+    ids=["colon in the sender id", "dm id too long", "sender id too long"],
+)
+def test_an_item_whose_ids_cannot_be_stored_is_skipped_and_the_batch_goes_on(
+    item: dict[str, Any], reason: str
+) -> None:
+    skipped, kept = normalise(aaa(dms=(item, aaa_dm())))
+
+    assert isinstance(skipped, Skipped)
+    assert skipped.reason == reason
+    assert isinstance(kept, SocialEvent)
+    assert kept.dedupe_key == DM_KEY

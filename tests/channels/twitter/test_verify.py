@@ -71,13 +71,19 @@ def test_a_correctly_signed_delivery_passes(
         (BODY, {SIGNATURE_HEADER: sign("other secret", BODY)}, "does not match the body"),
         (BODY + b" ", {SIGNATURE_HEADER: GOOD}, "does not match the body"),
         (BODY, {SIGNATURE_HEADER: "sha256=ünïcode"}, "does not match the body"),
+        # Sanic decodes header bytes that are not UTF-8 with surrogateescape.
+        (
+            BODY,
+            {SIGNATURE_HEADER: b"sha256=\xff\xfe".decode("utf-8", "surrogateescape")},
+            "does not match",
+        ),
         (
             BODY,
             {SIGNATURE_HEADER: GOOD, OAUTH2_SIGNATURE_HEADER: sign(CONSUMER_SECRET, BODY)},
             f"{OAUTH2_SIGNATURE_HEADER} does not match the body",
         ),
     ],
-    ids=["missing", "wrong secret", "body changed", "not ascii", "wrong oauth2"],
+    ids=["missing", "wrong secret", "body changed", "not ascii", "not utf-8", "wrong oauth2"],
 )
 def test_a_wrongly_signed_delivery_is_refused(
     body: bytes, headers: dict[str, str], message: str
