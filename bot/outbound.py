@@ -199,17 +199,18 @@ class OutboundLog:
     def confirm(self, inbox_event: str, turn_seq: int) -> bool:
         """The platform says a message left ``sending`` did go out (Messenger's echo of it)."""
         table = outbound_messages
-        statement = (
-            update(table)
-            .where(
-                table.c.inbox_event == inbox_event,
-                table.c.turn_seq == turn_seq,
-                table.c.status == OutboundStatus.SENDING.value,
-            )
-            .values(status=OutboundStatus.SENT.value)
+        in_doubt = (
+            table.c.inbox_event == inbox_event,
+            table.c.turn_seq == turn_seq,
+            table.c.status == OutboundStatus.SENDING.value,
         )
         try:
+            # Nearly every echo finds its message finished: a read, and no write, then.
+            with self._engine.connect() as connection:
+                if connection.execute(select(table.c.id).where(*in_doubt).limit(1)).first() is None:
+                    return False
             with self._engine.begin() as connection:
+                statement = update(table).where(*in_doubt).values(status=OutboundStatus.SENT.value)
                 return bool(connection.execute(statement).rowcount)
         except SQLAlchemyError as exc:
             raise StoreError(f"confirming {inbox_event}#{turn_seq} failed: {exc}") from exc

@@ -18,6 +18,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.future import create_engine
+from sqlalchemy.pool import QueuePool
 
 from bot.errors import ConfigurationError, StoreError
 from bot.migrations.env_config import MIGRATIONS_DIR, VERSION_TABLE
@@ -90,8 +91,13 @@ class SocialStore:
                     path = root / path
                 path.parent.mkdir(parents=True, exist_ok=True)
                 parsed = parsed.set(database=str(path))
+        options: dict[str, Any] = {"connect_args": connect_args, "pool_pre_ping": True}
+        if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+            # SQLAlchemy 1.4 opens a new SQLite connection for every use of a file database (and
+            # our pragmas with it); a pool of open connections is several times cheaper.
+            options.update(poolclass=QueuePool, pool_size=8, max_overflow=16)
         try:
-            engine = create_engine(parsed, connect_args=connect_args, pool_pre_ping=True)
+            engine = create_engine(parsed, **options)
         except (ArgumentError, ImportError) as exc:
             raise ConfigurationError(
                 f"cannot open {parsed.get_backend_name()!r}: {exc}", key="social_store.url"

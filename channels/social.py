@@ -86,7 +86,7 @@ class SocialInputChannel(InputChannel, abc.ABC):
         *,
         endpoints: Path = Path("endpoints.yml"),
         max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
-        worker_concurrency: int = 8,
+        worker_concurrency: int = 16,
         retry: RetryPolicy | None = None,
         inbox: Inbox | None = None,
     ) -> None:

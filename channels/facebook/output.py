@@ -22,7 +22,7 @@ from bot.cta_limits import CtaLimiter
 from bot.errors import PlatformError
 from bot.guard import Origin, OutboundGuard, OutboundMessage, Target
 from bot.outbound import OutboundLog, OutboundStatus
-from channels.facebook.sender import FacebookSender
+from channels.facebook.sender import FacebookSender, TypingIndicator
 from channels.social_output import SentMessage, SocialOutputChannel
 
 __all__ = ["TYPING_WAIT", "FacebookOutput"]
@@ -56,7 +56,7 @@ class FacebookOutput(SocialOutputChannel):
         cta_responses: Collection[str] | None = None,
         cta_limiter: CtaLimiter | None = None,
         written_at: datetime | None = None,
-        typing: asyncio.Task[None] | None = None,
+        typing: TypingIndicator | None = None,
         typing_wait: float = TYPING_WAIT,
     ) -> None:
         super().__init__(
@@ -116,8 +116,12 @@ class FacebookOutput(SocialOutputChannel):
         return [await self.sender.reply_public(target, message.text)]
 
     async def _typing_shown(self) -> None:
-        typing, self._typing = self._typing, None
-        if typing is None:
+        indicator, self._typing = self._typing, None
+        if indicator is None or indicator.task is None:
+            return
+        typing = indicator.task
+        if not indicator.started:
+            typing.cancel()  # the answer is ready before the indicator was worth showing
             return
         # Usually done long before the bot answers; a slow or retried one never holds it long.
         done, _ = await asyncio.wait({typing}, timeout=self._typing_wait)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from bot.consumers import UNREACHABLE, ConsumerFlags
@@ -35,7 +36,14 @@ from channels.facebook.render import render_message, split_text
 from channels.facebook.window import check_private_reply_window, messaging_type
 from channels.social_output import SentMessage
 
-__all__ = ["PRIVATE_REPLY", "PUBLIC_REPLY", "FacebookSender", "reply_object"]
+__all__ = [
+    "PRIVATE_REPLY",
+    "PUBLIC_REPLY",
+    "TYPING_DELAY",
+    "FacebookSender",
+    "TypingIndicator",
+    "reply_object",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +52,18 @@ PRIVATE_REPLY = "private_reply"  # outbound log kinds
 PUBLIC_REPLY = "comment"
 MESSAGE = "message"
 LIKE = "like"
+
+
+TYPING_DELAY = 0.5  # seconds of the bot's work before the typing indicator is worth a call
+
+
+@dataclass
+class TypingIndicator:
+    """A typing indicator on its way: ``started`` once its call is made (then it must arrive
+    before the answer); before that, the answer cancels it."""
+
+    task: asyncio.Task[None] | None = None
+    started: bool = False
 
 
 def _utcnow() -> datetime:
@@ -155,16 +175,26 @@ class FacebookSender:
         except PlatformError as error:
             logger.debug("typing indicator for page %s not shown: %s", page_id, error)
 
-    def start_typing(self, page_id: str, psid: str) -> asyncio.Task[None] | None:
-        """``typing_on`` in the background, while the bot works (None outside an event loop)."""
+    def start_typing(
+        self, page_id: str, psid: str, *, delay: float = TYPING_DELAY
+    ) -> TypingIndicator | None:
+        """``typing_on`` in the background after ``delay`` s, unless the bot answered first
+        (most answers take less: no call for them); None outside an event loop."""
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
             return None
-        task = loop.create_task(self.typing_on(page_id, psid))
-        self._background.add(task)
-        task.add_done_callback(self._background.discard)
-        return task
+        indicator = TypingIndicator()
+
+        async def show() -> None:
+            await asyncio.sleep(delay)
+            indicator.started = True
+            await self.typing_on(page_id, psid)
+
+        indicator.task = loop.create_task(show())
+        self._background.add(indicator.task)
+        indicator.task.add_done_callback(self._background.discard)
+        return indicator
 
     # --- public ----------------------------------------------------------------------------
 

@@ -11,7 +11,7 @@ from bot.identities import IdentityLinks
 from bot.inbox import Inbox
 from bot.outbound import OutboundLog, OutboundStatus
 from channels.facebook.output import FacebookOutput
-from channels.facebook.sender import FacebookSender
+from channels.facebook.sender import FacebookSender, TypingIndicator
 from tests.channels.facebook.conftest import NOW, make_sender
 from tests.channels.facebook.factories import COMMENT_ID, COMMENTER_ID, PSID, make_config, page
 from tests.channels.facebook.fake_graph import FakeGraph
@@ -67,11 +67,26 @@ async def test_a_bot_answer_in_messenger_is_sent_and_logged(
     )
 
 
-async def test_the_typing_indicator_started_for_the_turn_comes_before_the_first_answer(
+async def test_a_quick_answer_needs_no_typing_indicator(
     sender: FacebookSender, inbox: Inbox, outbound: OutboundLog, graph: FakeGraph
 ) -> None:
     inbox.add(make_event("messenger", occurred_at=NOW - timedelta(minutes=1)))
-    channel = output(sender, outbound, PRIVATE_TARGET, typing=sender.start_typing(PAGE_ID, PSID))
+    typing = sender.start_typing(PAGE_ID, PSID, delay=0.5)
+    channel = output(sender, outbound, PRIVATE_TARGET, typing=typing)
+
+    await channel.send_response(PRIVATE_TARGET.conversation_id, {"text": "One"})
+    await asyncio.sleep(0.6)
+
+    assert [call.body.get("sender_action") for call in graph.calls if call.body] == [None]
+
+
+async def test_the_typing_indicator_of_a_slow_turn_comes_before_the_first_answer(
+    sender: FacebookSender, inbox: Inbox, outbound: OutboundLog, graph: FakeGraph
+) -> None:
+    inbox.add(make_event("messenger", occurred_at=NOW - timedelta(minutes=1)))
+    typing = sender.start_typing(PAGE_ID, PSID, delay=0.01)
+    channel = output(sender, outbound, PRIVATE_TARGET, typing=typing)
+    await asyncio.sleep(0.05)  # the bot thinks
 
     await channel.send_response(PRIVATE_TARGET.conversation_id, {"text": "One"})
     await channel.send_response(PRIVATE_TARGET.conversation_id, {"text": "Two"})
@@ -230,7 +245,8 @@ async def test_a_slow_typing_indicator_does_not_hold_the_answer(
         await never
 
     typing = asyncio.get_running_loop().create_task(stuck())
-    channel = output(sender, outbound, PRIVATE_TARGET, typing=typing, typing_wait=0.01)
+    indicator = TypingIndicator(task=typing, started=True)  # its call is on its way
+    channel = output(sender, outbound, PRIVATE_TARGET, typing=indicator, typing_wait=0.01)
 
     await channel.send_response(PRIVATE_TARGET.conversation_id, {"text": "Hi"})
 
