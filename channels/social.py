@@ -35,12 +35,14 @@ from bot.inbox_worker import InboxWorker, RetryPolicy
 from bot.metrics import (
     DUPLICATE_EVENTS,
     INBOUND_EVENTS,
+    PRIVATE_ARRIVALS,
     REFUSED_DELIVERIES,
     SKIPPED_EVENTS,
     WEBHOOK_SECONDS,
     reason_label,
     since,
 )
+from bot.origins import CONTINUE_FROM_PUBLIC
 from bot.runtime import shared_store
 from channels.social_output import SocialOutputChannel
 
@@ -201,6 +203,8 @@ class SocialInputChannel(InputChannel, abc.ABC):
                 INBOUND_EVENTS.labels(
                     self.platform, item.context.visibility.value, item.context.source.value
                 ).inc()
+                if item.text == CONTINUE_FROM_PUBLIC:
+                    PRIVATE_ARRIVALS.labels(self.platform).inc()
                 logger.info(
                     "%s inbound: source=%s visibility=%s stored",
                     self.platform,

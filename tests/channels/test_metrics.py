@@ -102,3 +102,14 @@ def test_the_inbox_collector_reports_each_state_and_the_oldest_age(store: Social
 def test_skip_reasons_become_bounded_label_values() -> None:
     assert reason_label("page 100200300400500 is disabled") == "page N is disabled"
     assert len(reason_label("x" * 200)) == 60
+
+
+async def test_a_consumer_arriving_from_a_call_to_action_is_counted(store: SocialStore) -> None:
+    app, _channel = metrics_app(store)
+    key = ("social_cta_private_arrivals_total", (("platform", "facebook"),))
+    before = (await scrape(app)).get(key, 0.0)
+    body = json.dumps([{"id": "a1", "user": "5", "text": "/continue_from_public"}]).encode()
+
+    await app.asgi_client.post("/webhooks/example/webhook", content=body, headers=sign(body))
+
+    assert (await scrape(app))[key] == before + 1
