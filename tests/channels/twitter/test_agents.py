@@ -8,13 +8,10 @@ import pytest
 
 from bot.consumers import DMS_CLOSED, ConsumerFlags
 from bot.errors import DeliveryUnsupported, InvalidRequest
-from bot.guard import OutboundGuard
 from bot.inbox import Inbox
-from bot.outbound import OutboundLog
-from bot.store import SocialStore
 from channels.twitter import TwitterInput
 from channels.twitter.agents import XAgentDelivery
-from tests.channels.twitter.builders import BRAND, CLOSED_DMS_TEXT, HELP_ACCOUNT, PAT, config
+from tests.channels.twitter.builders import BRAND, CLOSED_DMS_TEXT, HELP_ACCOUNT, PAT
 from tests.channels.twitter.fake_x import FakeX
 from tests.factories import make_context, make_event
 
@@ -23,30 +20,7 @@ HELP_CONVERSATION = f"twitter:{HELP_ACCOUNT['id']}:{PAT['id']}"
 
 
 @pytest.fixture
-def fake() -> FakeX:
-    return FakeX()
-
-
-@pytest.fixture
-def inbox(store: SocialStore) -> Inbox:
-    return Inbox(store)
-
-
-@pytest.fixture
-def flags(store: SocialStore) -> ConsumerFlags:
-    return ConsumerFlags(store)
-
-
-@pytest.fixture
-def agents(fake: FakeX, inbox: Inbox, flags: ConsumerFlags, store: SocialStore) -> XAgentDelivery:
-    channel = TwitterInput(
-        config(),
-        transport=fake.transport,
-        inbox=inbox,
-        flags=flags,
-        outbound=OutboundLog(store),
-        guard=OutboundGuard(),
-    )
+def agents(channel: TwitterInput, inbox: Inbox) -> XAgentDelivery:
     return XAgentDelivery(channel.sender, inbox)
 
 

@@ -9,10 +9,9 @@ import pytest
 from bot.consumers import DMS_CLOSED, ConsumerFlags
 from bot.errors import MessageTooLong, OutboundRefused
 from bot.events import SocialEvent
-from bot.guard import Origin, OutboundGuard
+from bot.guard import Origin
 from bot.inbox import Inbox
 from bot.outbound import OutboundLog, OutboundStatus
-from bot.store import SocialStore
 from channels.twitter import TwitterInput, TwitterOutput
 from channels.twitter.links import dm_link
 from channels.twitter.options import OFFERED_OPTIONS
@@ -26,7 +25,6 @@ from tests.channels.twitter.builders import (
     TWEET_ID,
     aaa,
     aaa_tweet,
-    config,
     encode,
     signed,
     xaa,
@@ -49,38 +47,6 @@ def sender_of(account: dict[str, str] = BRAND) -> str:
 def invitation(account: dict[str, str] = BRAND) -> dict[str, Any]:
     link = dm_link(account["id"], "Hi! About my tweet: ")
     return {"text": f"Hi @pat_example, please DM us: {link}", "utter_action": CTA}
-
-
-@pytest.fixture
-def fake() -> FakeX:
-    return FakeX()
-
-
-@pytest.fixture
-def inbox(store: SocialStore) -> Inbox:
-    return Inbox(store)
-
-
-@pytest.fixture
-def flags(store: SocialStore) -> ConsumerFlags:
-    return ConsumerFlags(store)
-
-
-@pytest.fixture
-def log(store: SocialStore) -> OutboundLog:
-    return OutboundLog(store)
-
-
-@pytest.fixture
-def channel(fake: FakeX, inbox: Inbox, flags: ConsumerFlags, log: OutboundLog) -> TwitterInput:
-    return TwitterInput(
-        config(),
-        transport=fake.transport,
-        inbox=inbox,
-        flags=flags,
-        outbound=log,
-        guard=OutboundGuard(),
-    )
 
 
 def event(source: str, account: dict[str, str] = BRAND, text: str = "hi") -> SocialEvent:
