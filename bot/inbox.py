@@ -28,9 +28,10 @@ from enum import Enum
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import and_, exists, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, exists, func, insert, or_, select, update
 from sqlalchemy.engine import Connection, RowMapping
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.sql import Select
 
 from bot.errors import StoreError
 from bot.events import SocialEvent
@@ -52,6 +53,74 @@ class InboxStatus(str, Enum):
 
 
 UNFINISHED = (InboxStatus.PENDING.value, InboxStatus.PROCESSING.value)
+
+# The statements of every event's path (store, claim, take, complete) are built once, with bound
+# parameters: building a SQLAlchemy statement costs far more than SQLite takes to run it.
+_TIME = inbox_events.c.next_attempt_at.type
+_INSERT = insert(inbox_events)
+
+
+def _claim_query(*, by_platform: bool, skip_locked: bool) -> Select:
+    """Due events that are the oldest unfinished of their conversation, oldest first."""
+    events = inbox_events
+    earlier = inbox_events.alias("earlier")
+    now = bindparam("b_now", type_=_TIME)
+    due = or_(
+        and_(events.c.status == InboxStatus.PENDING.value, events.c.next_attempt_at <= now),
+        and_(events.c.status == InboxStatus.PROCESSING.value, events.c.claimed_until < now),
+    )
+    oldest_of_its_conversation = ~exists().where(
+        earlier.c.sender_id == events.c.sender_id,
+        earlier.c.id < events.c.id,
+        earlier.c.status.in_(UNFINISHED),
+    )
+    query = select(events).where(due, oldest_of_its_conversation).order_by(events.c.id)
+    if by_platform:
+        query = query.where(events.c.platform == bindparam("b_platform"))
+    query = query.limit(bindparam("b_limit"))
+    if skip_locked:
+        query = query.with_for_update(skip_locked=True, of=events)
+    return query
+
+
+_CLAIM_QUERIES = {
+    (by_platform, skip_locked): _claim_query(by_platform=by_platform, skip_locked=skip_locked)
+    for by_platform in (False, True)
+    for skip_locked in (False, True)
+}
+
+# Conditional on the state read: another replica that got there first makes it a no-op.
+_TAKE = (
+    update(inbox_events)
+    .where(
+        inbox_events.c.id == bindparam("b_id"),
+        inbox_events.c.status == bindparam("b_status"),
+        inbox_events.c.attempts == bindparam("b_attempts"),
+    )
+    .values(
+        status=InboxStatus.PROCESSING.value,
+        attempts=inbox_events.c.attempts + 1,
+        claimed_by=bindparam("b_worker"),
+        claimed_until=bindparam("b_until", type_=_TIME),
+        updated_at=bindparam("b_now", type_=_TIME),
+    )
+)
+
+_COMPLETE = (
+    update(inbox_events)
+    .where(
+        inbox_events.c.id == bindparam("b_id"),
+        inbox_events.c.status == InboxStatus.PROCESSING.value,
+        inbox_events.c.claimed_by == bindparam("b_worker"),
+    )
+    .values(
+        status=InboxStatus.DONE.value,
+        processed_at=bindparam("b_now", type_=_TIME),
+        last_error=None,
+        claimed_until=None,
+        updated_at=bindparam("b_now", type_=_TIME),
+    )
+)
 
 
 @dataclass(frozen=True)
@@ -135,7 +204,7 @@ class Inbox:
         }
         try:
             with self._engine.begin() as connection:
-                connection.execute(insert(inbox_events).values(**row))
+                connection.execute(_INSERT, row)
         except IntegrityError:
             logger.debug("duplicate delivery of %s ignored", social_event.dedupe_key)
             return False
@@ -188,27 +257,14 @@ class Inbox:
         worker died). The claim holds until ``now + lease``; ``attempts`` counts it.
         """
         now = now or _utcnow()
-        events = inbox_events
-        earlier = inbox_events.alias("earlier")
-        due = or_(
-            and_(events.c.status == InboxStatus.PENDING.value, events.c.next_attempt_at <= now),
-            and_(events.c.status == InboxStatus.PROCESSING.value, events.c.claimed_until < now),
-        )
-        oldest_of_its_conversation = ~exists().where(
-            earlier.c.sender_id == events.c.sender_id,
-            earlier.c.id < events.c.id,
-            earlier.c.status.in_(UNFINISHED),
-        )
-        query = select(events).where(due, oldest_of_its_conversation).order_by(events.c.id)
+        query = _CLAIM_QUERIES[platform is not None, self._skip_locked]
+        parameters: dict[str, Any] = {"b_now": now, "b_limit": limit}
         if platform is not None:
-            query = query.where(events.c.platform == platform)
-        query = query.limit(limit)
-        if self._skip_locked:
-            query = query.with_for_update(skip_locked=True, of=events)
+            parameters["b_platform"] = platform
         claimed: list[InboxRecord] = []
         try:
             with self._engine.begin() as connection:
-                for row in connection.execute(query).mappings().all():
+                for row in connection.execute(query, parameters).mappings().all():
                     try:
                         record = _record(row)
                     except ValidationError as exc:
@@ -251,37 +307,23 @@ class Inbox:
         now: datetime,
         lease: timedelta,
     ) -> bool:
-        # Conditional on the state we read: another replica that got there first makes it a no-op.
-        events = inbox_events
         result = connection.execute(
-            update(events)
-            .where(
-                events.c.id == row["id"],
-                events.c.status == row["status"],
-                events.c.attempts == row["attempts"],
-            )
-            .values(
-                status=InboxStatus.PROCESSING.value,
-                attempts=events.c.attempts + 1,
-                claimed_by=worker_id,
-                claimed_until=now + lease,
-                updated_at=now,
-            )
+            _TAKE,
+            {
+                "b_id": row["id"],
+                "b_status": row["status"],
+                "b_attempts": row["attempts"],
+                "b_worker": worker_id,
+                "b_until": now + lease,
+                "b_now": now,
+            },
         )
         return bool(result.rowcount == 1)
 
     def complete(self, record: InboxRecord, worker_id: str) -> bool:
         """Marks a claimed event done; False when the claim was lost (lease expired, taken over)."""
-        now = _utcnow()
-        return self._finish(
-            record,
-            worker_id,
-            status=InboxStatus.DONE.value,
-            processed_at=now,
-            last_error=None,
-            claimed_until=None,
-            updated_at=now,
-        )
+        parameters = {"b_id": record.id, "b_worker": worker_id, "b_now": _utcnow()}
+        return self._update_claimed(record, _COMPLETE, parameters)
 
     def fail(
         self, record: InboxRecord, worker_id: str, error: str, *, retry_at: datetime | None
@@ -312,9 +354,14 @@ class Inbox:
             )
             .values(**values)
         )
+        return self._update_claimed(record, statement, {})
+
+    def _update_claimed(
+        self, record: InboxRecord, statement: Any, parameters: dict[str, Any]
+    ) -> bool:
         try:
             with self._engine.begin() as connection:
-                finished = bool(connection.execute(statement).rowcount == 1)
+                finished = bool(connection.execute(statement, parameters).rowcount == 1)
         except SQLAlchemyError as exc:
             raise StoreError(f"updating event {record.dedupe_key} failed: {exc}") from exc
         if not finished:

@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -55,6 +55,22 @@ class OutboundRecord:
     inbox_event: str | None = None
     turn_seq: int | None = None
     thread_id: str | None = None
+
+
+# Built once, with bound parameters, for every message's path (record, finish, the echo's check).
+_INSERT = insert(outbound_messages)
+_IN_DOUBT = (
+    outbound_messages.c.inbox_event == bindparam("b_event"),
+    outbound_messages.c.turn_seq == bindparam("b_seq"),
+    outbound_messages.c.status == OutboundStatus.SENDING.value,
+)
+_FIND_IN_DOUBT = select(outbound_messages.c.id).where(*_IN_DOUBT).limit(1)
+_CONFIRM = update(outbound_messages).where(*_IN_DOUBT).values(status=OutboundStatus.SENT.value)
+_SENT = (
+    update(outbound_messages)
+    .where(outbound_messages.c.id == bindparam("b_id"))
+    .values(status=OutboundStatus.SENT.value, platform_message_id=bindparam("b_message_id"))
+)
 
 
 def _utcnow() -> datetime:
@@ -129,7 +145,7 @@ class OutboundLog:
         }
         try:
             with self._engine.begin() as connection:
-                result = connection.execute(insert(outbound_messages).values(**row))
+                result = connection.execute(_INSERT, row)
         except SQLAlchemyError as exc:
             raise StoreError(f"recording an outbound {kind} failed: {exc}") from exc
         return int(result.inserted_primary_key[0])
@@ -198,20 +214,14 @@ class OutboundLog:
 
     def confirm(self, inbox_event: str, turn_seq: int) -> bool:
         """The platform says a message left ``sending`` did go out (Messenger's echo of it)."""
-        table = outbound_messages
-        in_doubt = (
-            table.c.inbox_event == inbox_event,
-            table.c.turn_seq == turn_seq,
-            table.c.status == OutboundStatus.SENDING.value,
-        )
+        parameters = {"b_event": inbox_event, "b_seq": turn_seq}
         try:
             # Nearly every echo finds its message finished: a read, and no write, then.
             with self._engine.connect() as connection:
-                if connection.execute(select(table.c.id).where(*in_doubt).limit(1)).first() is None:
+                if connection.execute(_FIND_IN_DOUBT, parameters).first() is None:
                     return False
             with self._engine.begin() as connection:
-                statement = update(table).where(*in_doubt).values(status=OutboundStatus.SENT.value)
-                return bool(connection.execute(statement).rowcount)
+                return bool(connection.execute(_CONFIRM, parameters).rowcount)
         except SQLAlchemyError as exc:
             raise StoreError(f"confirming {inbox_event}#{turn_seq} failed: {exc}") from exc
 
@@ -227,6 +237,9 @@ class OutboundLog:
         error: PlatformError | OutboundRefused | None = None,
     ) -> None:
         """Records the outcome of a message recorded as ``sending``."""
+        if status is OutboundStatus.SENT and kind is None and error is None:  # nearly always
+            self._execute(_SENT, {"b_id": row_id, "b_message_id": platform_message_id}, row_id)
+            return
         values: dict[str, Any] = {"status": status.value}
         if kind is not None:
             values.update(kind=kind, target_id=target_id, text=text)
@@ -239,9 +252,12 @@ class OutboundLog:
                 error_message=str(error)[:2000],
             )
         statement = update(outbound_messages).where(outbound_messages.c.id == row_id)
+        self._execute(statement.values(**values), {}, row_id)
+
+    def _execute(self, statement: Any, parameters: dict[str, Any], row_id: int) -> None:
         try:
             with self._engine.begin() as connection:
-                connection.execute(statement.values(**values))
+                connection.execute(statement, parameters)
         except SQLAlchemyError as exc:
             raise StoreError(f"recording the outcome of outbound {row_id} failed: {exc}") from exc
 

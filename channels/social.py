@@ -118,13 +118,13 @@ class SocialInputChannel(InputChannel, abc.ABC):
     def output_channel_for(self, event: SocialEvent) -> OutputChannel:
         """The output channel that answers ``event`` where it must be answered."""
 
-    async def admit(self, event: SocialEvent) -> Sequence[SocialEvent | Skipped]:
+    def admit(self, event: SocialEvent) -> Sequence[SocialEvent | Skipped]:
         """The platform's last look at an event before it is stored; by default it is kept.
 
         For decisions that need the store (an edit of a comment the brand already answered, a
         consumer arriving in private from a public thread, which puts an arrival before their
-        message), which the pure ``normalise`` cannot make; blocking calls go through
-        ``asyncio.to_thread``. Events are stored in the order returned.
+        message), which the pure ``normalise`` cannot make. It runs in the delivery's thread,
+        with ``normalise``. Events are stored in the order returned.
         """
         return [event]
 
@@ -183,41 +183,46 @@ class SocialInputChannel(InputChannel, abc.ABC):
         """Verifies, normalises and stores one delivery (raises ``InboundError`` to refuse it)."""
         self.check_size(body)
         self.verify(body, headers)
-        # In a thread: normalising may read the social store (a tweet's thread, options offered).
-        items = await asyncio.to_thread(self.normalise, body)
-        stored = duplicates = skipped = 0
+        # One thread for all the blocking work of a delivery: normalising and admitting may read
+        # the social store (a tweet's thread, the options offered), storing writes it.
+        accepted = await asyncio.to_thread(self._store_delivery, body)
+        if accepted.stored and self.worker is not None:
+            self.worker.notify()
+        return accepted
+
+    def _store_delivery(self, body: bytes) -> Accepted:
         admitted: list[SocialEvent | Skipped] = []
-        for normalised in items:
+        for normalised in self.normalise(body):
             if isinstance(normalised, SocialEvent):
-                admitted.extend(await self.admit(normalised))
+                admitted.extend(self.admit(normalised))
             else:
                 admitted.append(normalised)
+        stored = duplicates = skipped = 0
         for item in admitted:
             if isinstance(item, Skipped):
                 skipped += 1
                 SKIPPED_EVENTS.labels(self.platform, reason_label(item.reason)).inc()
                 logger.debug("%s: skipped %s: %s", self.platform, item.key or "-", item.reason)
-                continue
-            if await asyncio.to_thread(self.inbox.add, item):
+            elif self.inbox.add(item):
                 stored += 1
-                INBOUND_EVENTS.labels(
-                    self.platform, item.context.visibility.value, item.context.source.value
-                ).inc()
-                if item.text == CONTINUE_FROM_PUBLIC:
-                    PRIVATE_ARRIVALS.labels(self.platform).inc()
-                logger.info(
-                    "%s inbound: source=%s visibility=%s stored",
-                    self.platform,
-                    item.context.source.value,
-                    item.context.visibility.value,
-                )
+                self._count_stored(item)
             else:
                 duplicates += 1
                 DUPLICATE_EVENTS.labels(self.platform).inc()
                 logger.info("%s inbound: duplicate delivery of %s", self.platform, item.dedupe_key)
-        if stored and self.worker is not None:
-            self.worker.notify()
         return Accepted(stored=stored, duplicates=duplicates, skipped=skipped)
+
+    def _count_stored(self, item: SocialEvent) -> None:
+        context = item.context
+        INBOUND_EVENTS.labels(self.platform, context.visibility.value, context.source.value).inc()
+        if item.text == CONTINUE_FROM_PUBLIC:
+            PRIVATE_ARRIVALS.labels(self.platform).inc()
+        logger.info(
+            "%s inbound: source=%s visibility=%s stored",
+            self.platform,
+            context.source.value,
+            context.visibility.value,
+        )
 
     def user_message(self, record: InboxRecord) -> UserMessage:
         """The Rasa message of a stored event, answered through its own output channel.

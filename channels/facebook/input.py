@@ -8,7 +8,6 @@ need the store (``admit``), and the output channel of each event. Configured und
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime, timezone
@@ -190,23 +189,19 @@ class FacebookInput(SocialInputChannel):
                 if key is not None:
                     outbound.confirm(*key)
 
-    async def admit(self, event: SocialEvent) -> Sequence[SocialEvent | Skipped]:
+    def admit(self, event: SocialEvent) -> Sequence[SocialEvent | Skipped]:
         """Drops edits of answered comments (``edits: new_if_unanswered``); links m.me refs; puts
         an arrival before the first Messenger message of a commenter who got a Private Reply."""
         unless_answered = self.config.edits is EditPolicy.NEW_IF_UNANSWERED
         context = event.context
-        if (
-            event.extra.get(EDITED)
-            and unless_answered
-            and await asyncio.to_thread(self._answered, context.event_id)
-        ):
+        if event.extra.get(EDITED) and unless_answered and self._answered(context.event_id):
             return [Skipped("edit of a message the brand already answered", context.event_id)]
         if context.is_public:
             return [event]
         if from_call_to_action(context.referral):
-            await asyncio.to_thread(self._link_referral, context)
+            self._link_referral(context)
             return [event]
-        ref = await asyncio.to_thread(self._private_reply_answered, event)
+        ref = self._private_reply_answered(event)
         return [event] if ref is None else [arrival(event, ref), event]
 
     def _private_reply_answered(self, event: SocialEvent) -> str | None:
