@@ -140,11 +140,23 @@ class InboxWorker:
         self._wake = asyncio.Event()
         self._running: set[asyncio.Task[None]] = set()
         self._loop_task: asyncio.Task[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._stopping = False
 
     def notify(self) -> None:
-        """Something was stored: look at the inbox now rather than at the next poll."""
-        self._wake.set()
+        """Something was stored: look at the inbox now rather than at the next poll.
+
+        Safe from any thread (the webhooks run on the server's loop, the worker may not).
+        """
+        loop = self._loop
+        try:
+            running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if loop is None or running is loop:
+            self._wake.set()
+        elif not loop.is_closed():
+            loop.call_soon_threadsafe(self._wake.set)
 
     def start(self) -> None:
         """Starts the worker on the running event loop.
@@ -154,7 +166,8 @@ class InboxWorker:
         """
         if self._loop_task is None:
             self._stopping = False
-            self._loop_task = asyncio.get_running_loop().create_task(self._run())
+            self._loop = asyncio.get_running_loop()
+            self._loop_task = self._loop.create_task(self._run())
 
     async def recover(self) -> int:
         """Releases the claims of dead workers of this host; returns how many events."""

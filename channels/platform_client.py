@@ -82,16 +82,26 @@ class PlatformClient(abc.ABC):
         self._transport = transport
         self.retry = retry or CallRetry()
         self._sleep = sleep
-        self._client: httpx.AsyncClient | None = None
+        # One client per event loop (the bot's thread and the server's), created on first use:
+        # an httpx client's connections belong to the loop that opened them.
+        self._clients: dict[asyncio.AbstractEventLoop, httpx.AsyncClient] = {}
+
+    @property
+    def is_open(self) -> bool:
+        """True while a client of some loop holds connections (until ``aclose()``)."""
+        return any(not client.is_closed for client in self._clients.values())
 
     @property
     def http(self) -> httpx.AsyncClient:
-        """The client, created on first use (inside the running event loop)."""
-        if self._client is None or self._client.is_closed:
-            self._client = httpx.AsyncClient(
+        """The client of the running event loop, created on first use."""
+        loop = asyncio.get_running_loop()
+        client = self._clients.get(loop)
+        if client is None or client.is_closed:
+            client = httpx.AsyncClient(
                 base_url=self.base_url, timeout=self._timeout, transport=self._transport
             )
-        return self._client
+            self._clients[loop] = client
+        return client
 
     @abc.abstractmethod
     def error_for(self, response: httpx.Response) -> PlatformError | None:
@@ -179,7 +189,12 @@ class PlatformClient(abc.ABC):
         )
 
     async def aclose(self) -> None:
-        """Closes the HTTP client (its connections)."""
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
+        """Closes the HTTP clients (their connections), each on its own loop."""
+        clients, self._clients = self._clients, {}
+        current = asyncio.get_running_loop()
+        for loop, client in clients.items():
+            if loop is current:
+                await client.aclose()
+            elif loop.is_running():
+                closing = asyncio.run_coroutine_threadsafe(client.aclose(), loop)
+                await asyncio.wrap_future(closing)

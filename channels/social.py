@@ -44,6 +44,7 @@ from bot.metrics import (
 )
 from bot.origins import CONTINUE_FROM_PUBLIC
 from bot.runtime import shared_store
+from channels.bot_thread import BOT_THREAD, share_agent
 from channels.social_output import SocialOutputChannel
 
 __all__ = ["Accepted", "SocialInputChannel", "error_response"]
@@ -273,6 +274,17 @@ class SocialInputChannel(InputChannel, abc.ABC):
             retry=self._retry,
         )
 
+    async def _start_worker(self) -> None:
+        if self.worker is not None:
+            self.worker.start()
+            self.worker.notify()  # events left from before a restart
+
+    async def stop_worker(self) -> None:
+        """Stops the inbox worker (on the bot's thread) after the events in flight; idempotent."""
+        worker, self.worker = self.worker, None
+        if worker is not None:
+            await BOT_THREAD.run(worker.stop())
+
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         """``GET /`` health, ``GET /webhook`` platform check, ``POST /webhook`` deliveries."""
         channel = self
@@ -280,16 +292,19 @@ class SocialInputChannel(InputChannel, abc.ABC):
 
         @webhook.listener("after_server_start")
         async def start_worker(app: Any, _loop: Any) -> None:
+            # The worker, and Rasa through it, runs on the bot's thread (channels.bot_thread):
+            # this loop stays free for the webhooks.
             agent = getattr(app.ctx, "agent", None)
+            share_agent(agent, asyncio.get_running_loop())
             channel._tracker_store = getattr(agent, "tracker_store", None)
             channel.worker = channel.make_worker(on_new_message)
-            channel.worker.start()
-            channel.worker.notify()  # events left from before a restart
+            BOT_THREAD.acquire()
+            await BOT_THREAD.run(channel._start_worker())
 
         @webhook.listener("before_server_stop")
         async def stop_worker(_app: Any, _loop: Any) -> None:
-            if channel.worker is not None:
-                await channel.worker.stop()
+            await channel.stop_worker()
+            BOT_THREAD.release()
 
         @webhook.route("/", methods=["GET"])
         async def health(_request: Request) -> HTTPResponse:

@@ -290,8 +290,7 @@ class FacebookInput(SocialInputChannel):
         async def close_graph_client(_app: Any, _loop: Any) -> None:
             # Stop listeners run in reverse order: stop the worker here first (stopping it twice
             # is harmless), so events in flight still have the client for their answers.
-            if channel.worker is not None:
-                await channel.worker.stop()
+            await channel.stop_worker()
             await channel.graph.aclose()
 
         return webhook

@@ -181,6 +181,8 @@ class TwitterInput(SocialInputChannel):
 
         @webhook.listener("before_server_stop")
         async def close_client(_app: Any, _loop: Any) -> None:
+            # Stop listeners run in reverse order: the worker stops first, with the client open.
+            await channel.stop_worker()
             await client.aclose()
 
         return webhook

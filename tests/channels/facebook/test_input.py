@@ -464,8 +464,8 @@ async def test_one_graph_client_serves_the_app_and_closes_when_the_server_stops(
     sender: FacebookSender = channel.sender
     assert channel.get_output_channel().sender is sender
     await sender.graph.like(PAGE_ID, "123_456")  # opens the client
-    assert sender.graph._client is not None
+    assert sender.graph.is_open
 
     await post(app, BODY)
 
-    assert sender.graph._client is None
+    assert not sender.graph.is_open

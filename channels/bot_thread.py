@@ -1,0 +1,182 @@
+"""The bot's own thread: the inbox workers, and through them Rasa, run on an event loop apart from
+the web server's.
+
+Rasa's inference (the NLU pipeline, the policies) is synchronous Python and holds the event loop
+it runs on for tens of milliseconds at a time. On the server's loop, a webhook delivery would wait
+behind every conversation being answered; on its own thread, the server's loop does nothing but
+HTTP, and a delivery is stored and answered in a few milliseconds while the bot thinks (the
+interpreter hands the other thread its turn every few milliseconds, and TensorFlow lets go of it
+while it computes).
+
+One bot thread per process, shared by every social channel (``BOT_THREAD``): the first channel
+to start starts it, the last to stop stops it. What the bot thread and the server's loop share
+is made safe for two threads at start (``share_agent``): Rasa's in-memory lock store (the
+workspace locks conversations from the server's loop) and an event broker bound to the server's
+loop (Pika's). Everything else the bot touches is already safe: the tracker stores and the
+social store are synchronous, the action server is called with a session per request, and each
+loop has its own HTTP clients (``PlatformClient``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import Coroutine
+from typing import Any, TypeVar
+
+from rasa.core.brokers.broker import EventBroker
+from rasa.core.lock import TicketLock
+from rasa.core.lock_store import InMemoryLockStore
+
+__all__ = ["BOT_THREAD", "BotThread", "LoopBroker", "ThreadSafeLockStore", "share_agent"]
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+class BotThread:
+    """An event loop on a thread of its own, started and stopped by reference count."""
+
+    def __init__(self, name: str = "bot") -> None:
+        self._name = name
+        self._lock = threading.Lock()
+        self._users = 0
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop:
+        """The bot's loop (``acquire()`` first)."""
+        if self._loop is None:
+            raise RuntimeError("the bot thread is not running")
+        return self._loop
+
+    def acquire(self) -> asyncio.AbstractEventLoop:
+        """Starts the thread if nobody uses it yet; returns its loop."""
+        with self._lock:
+            if self._loop is None:
+                loop = asyncio.new_event_loop()
+                started = threading.Event()
+                thread = threading.Thread(
+                    target=self._serve, args=(loop, started), name=self._name, daemon=True
+                )
+                thread.start()
+                started.wait()
+                self._loop, self._thread = loop, thread
+            self._users += 1
+            return self._loop
+
+    def release(self) -> None:
+        """Stops the thread when its last user lets go of it (after what runs on it is done)."""
+        with self._lock:
+            self._users = max(0, self._users - 1)
+            if self._users or self._loop is None:
+                return
+            loop, thread = self._loop, self._thread
+            self._loop = self._thread = None
+        loop.call_soon_threadsafe(loop.stop)
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout=10)
+
+    async def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        """Runs ``coroutine`` on the bot's loop and waits for it from the caller's loop."""
+        loop = self.loop
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is loop:
+            return await coroutine
+        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coroutine, loop))
+
+    @staticmethod
+    def _serve(loop: asyncio.AbstractEventLoop, started: threading.Event) -> None:
+        asyncio.set_event_loop(loop)
+        loop.call_soon(started.set)
+        try:
+            loop.run_forever()
+        finally:
+            try:
+                pending = asyncio.all_tasks(loop)
+                for task in pending:
+                    task.cancel()
+                if pending:
+                    loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+                loop.run_until_complete(loop.shutdown_default_executor())
+            finally:
+                loop.close()
+
+
+BOT_THREAD = BotThread()
+
+
+class ThreadSafeLockStore(InMemoryLockStore):
+    """Rasa's in-memory lock store, its read-modify-write steps made atomic for two threads."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._mutex = threading.RLock()
+
+    def issue_ticket(self, conversation_id: str, lock_lifetime: float = 60) -> int:
+        with self._mutex:
+            ticket: int = super().issue_ticket(conversation_id, lock_lifetime)
+            return ticket
+
+    def update_lock(self, conversation_id: str) -> None:
+        with self._mutex:
+            super().update_lock(conversation_id)
+
+    def finish_serving(self, conversation_id: str, ticket_number: int) -> None:
+        with self._mutex:
+            super().finish_serving(conversation_id, ticket_number)
+
+    def cleanup(self, conversation_id: str, ticket_number: int) -> None:
+        with self._mutex:
+            super().cleanup(conversation_id, ticket_number)
+
+    def get_lock(self, conversation_id: str) -> TicketLock | None:
+        with self._mutex:
+            return super().get_lock(conversation_id)
+
+
+class LoopBroker(EventBroker):
+    """An event broker that publishes on the loop it was made for, whichever thread calls it."""
+
+    def __init__(self, broker: EventBroker, loop: asyncio.AbstractEventLoop) -> None:
+        self.broker = broker
+        self._loop = loop
+
+    def publish(self, event: dict[str, Any]) -> None:
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is self._loop:
+            self.broker.publish(event)
+        else:
+            self._loop.call_soon_threadsafe(self.broker.publish, event)
+
+    def is_ready(self) -> bool:
+        ready: bool = self.broker.is_ready()
+        return ready
+
+    async def close(self) -> None:
+        await self.broker.close()
+
+
+def share_agent(agent: Any, server_loop: asyncio.AbstractEventLoop) -> None:
+    """Makes what Rasa's agent shares between the server's loop and the bot thread safe to share
+    (idempotent; an agent without these parts is left as it is)."""
+    if agent is None:
+        return
+    if type(getattr(agent, "lock_store", None)) is InMemoryLockStore:
+        agent.lock_store = ThreadSafeLockStore()
+        logger.debug("the in-memory lock store is shared by the server and the bot thread")
+    store = getattr(agent, "tracker_store", None)
+    while store is not None:  # Rasa wraps its tracker store (AwaitableTrackerStore)
+        broker = getattr(store, "event_broker", None)
+        if broker is not None and not isinstance(broker, LoopBroker):
+            store.event_broker = LoopBroker(broker, server_loop)
+        store = getattr(store, "_tracker_store", None)

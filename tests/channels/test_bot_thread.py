@@ -1,0 +1,190 @@
+"""The bot's own thread: its loop, the worker woken from the server's loop, what both share."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from typing import Any
+
+import httpx
+import pytest
+from rasa.core.brokers.broker import EventBroker
+from rasa.core.lock_store import InMemoryLockStore
+from rasa.core.tracker_store import AwaitableTrackerStore, InMemoryTrackerStore
+from rasa.shared.core.domain import Domain
+
+from bot.inbox import Inbox, InboxRecord, InboxStatus
+from bot.inbox_worker import InboxWorker
+from bot.store import SocialStore
+from channels.bot_thread import BotThread, LoopBroker, ThreadSafeLockStore, share_agent
+from channels.facebook.graph import GraphClient
+from tests.factories import make_event
+
+
+@pytest.fixture
+def bot_thread() -> Any:
+    thread = BotThread(name="bot-test")
+    thread.acquire()
+    yield thread
+    thread.release()
+
+
+async def test_coroutines_run_on_the_bot_thread_not_the_callers(bot_thread: BotThread) -> None:
+    async def where() -> tuple[str, asyncio.AbstractEventLoop]:
+        return threading.current_thread().name, asyncio.get_running_loop()
+
+    name, loop = await bot_thread.run(where())
+
+    assert name == "bot-test"
+    assert loop is bot_thread.loop
+    assert loop is not asyncio.get_running_loop()
+
+
+async def test_the_thread_lives_while_someone_uses_it() -> None:
+    thread = BotThread(name="bot-count")
+    first = thread.acquire()
+    assert thread.acquire() is first  # one loop for every channel of the process
+    thread.release()
+    assert first.is_running()
+    thread.release()
+    await asyncio.sleep(0.05)
+    assert not first.is_running()
+    with pytest.raises(RuntimeError, match="not running"):
+        _ = thread.loop
+
+
+async def test_an_exception_reaches_the_caller(bot_thread: BotThread) -> None:
+    async def fail() -> None:
+        raise ValueError("from the bot thread")
+
+    with pytest.raises(ValueError, match="from the bot thread"):
+        await bot_thread.run(fail())
+
+
+async def test_a_webhook_on_the_server_loop_wakes_the_worker_on_the_bot_thread(
+    bot_thread: BotThread, store: SocialStore
+) -> None:
+    inbox = Inbox(store)
+    handled: list[tuple[str, str]] = []
+
+    async def handle(record: InboxRecord) -> None:
+        handled.append((record.dedupe_key, threading.current_thread().name))
+
+    # A poll interval far longer than the test: only notify() can wake the worker in time.
+    worker = InboxWorker(inbox, handle, poll_interval=60)
+
+    async def start() -> None:
+        worker.start()
+
+    await bot_thread.run(start())
+    await asyncio.sleep(0.2)  # the worker found the inbox empty and waits
+    event = make_event(dedupe_key="facebook:m1")
+    await asyncio.to_thread(inbox.add, event)
+    worker.notify()  # from this loop, as the webhook does
+
+    for _ in range(100):
+        if handled:
+            break
+        await asyncio.sleep(0.02)
+    await bot_thread.run(worker.stop())
+
+    assert handled == [("facebook:m1", "bot-test")]
+    assert (await asyncio.to_thread(inbox.counts))[InboxStatus.DONE] == 1
+
+
+async def test_each_loop_gets_its_own_http_client_and_all_close(bot_thread: BotThread) -> None:
+    transport = httpx.MockTransport(lambda request: httpx.Response(200, json={"success": True}))
+    graph = GraphClient("http://graph.test", "v19.0", transport=transport)
+
+    async def client_id() -> int:
+        return id(graph.http)
+
+    here = await client_id()
+    there = await bot_thread.run(client_id())
+    assert here != there
+    assert await client_id() == here  # one per loop, reused
+    assert graph.is_open
+
+    await graph.aclose()
+
+    assert not graph.is_open
+
+
+@pytest.mark.parametrize(
+    ("step", "arguments"),
+    [
+        ("issue_ticket", ("c1",)),
+        ("update_lock", ("c1",)),
+        ("finish_serving", ("c1", 0)),
+        ("cleanup", ("c1", 0)),
+        ("get_lock", ("c1",)),
+    ],
+)
+def test_each_step_of_the_shared_lock_store_is_atomic_between_threads(
+    step: str, arguments: tuple[Any, ...]
+) -> None:
+    """Rasa's steps read a lock, change it and save it: another thread must not come between."""
+    store = ThreadSafeLockStore()
+    store.issue_ticket("c1")
+    done = threading.Event()
+
+    def run_step() -> None:
+        getattr(store, step)(*arguments)
+        done.set()
+
+    with store._mutex:  # another thread is in the middle of a step
+        other = threading.Thread(target=run_step)
+        other.start()
+        assert not done.wait(0.2)
+    assert done.wait(5)
+    other.join()
+
+
+class RecordingBroker(EventBroker):
+    def __init__(self) -> None:
+        self.published: list[tuple[dict[str, Any], asyncio.AbstractEventLoop | None]] = []
+
+    def publish(self, event: dict[str, Any]) -> None:
+        try:
+            loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            loop = None
+        self.published.append((event, loop))
+
+
+async def test_an_event_broker_publishes_on_the_server_loop_whoever_calls(
+    bot_thread: BotThread,
+) -> None:
+    inner = RecordingBroker()
+    broker = LoopBroker(inner, asyncio.get_running_loop())
+
+    async def publish() -> None:
+        broker.publish({"event": "user"})
+
+    await bot_thread.run(publish())
+    await asyncio.sleep(0.05)
+
+    assert inner.published == [({"event": "user"}, asyncio.get_running_loop())]
+
+
+async def test_the_agent_is_made_safe_to_share_once() -> None:
+    inner = RecordingBroker()
+    tracker_store = AwaitableTrackerStore(InMemoryTrackerStore(Domain.empty(), inner))
+
+    class Agent:
+        lock_store: Any = InMemoryLockStore()
+        tracker_store: Any = None
+
+    agent = Agent()
+    agent.tracker_store = tracker_store
+    loop = asyncio.get_running_loop()
+
+    share_agent(agent, loop)
+    lock_store, wrapped = agent.lock_store, tracker_store._tracker_store.event_broker
+    share_agent(agent, loop)  # a second channel of the same server
+
+    assert isinstance(lock_store, ThreadSafeLockStore)
+    assert agent.lock_store is lock_store
+    assert isinstance(wrapped, LoopBroker)
+    assert wrapped.broker is inner
+    assert tracker_store._tracker_store.event_broker is wrapped
