@@ -23,7 +23,9 @@ __all__ = [
     "agent_tokens",
     "agents",
     "consumer_flags",
+    "handoff_counts",
     "handoff_events",
+    "handoff_waits",
     "handoffs",
     "identity_links",
     "inbox_events",
@@ -233,4 +235,25 @@ handoff_events = Table(
     Column("detail", JSON, nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Index("ix_handoff_events_handoff_id", "handoff_id", "id"),
+)
+
+# Metrics of handoffs, added to in the transaction of each change (``bot.handoff.tallies``):
+# ``/metrics`` of any replica reads store-wide totals, whichever process changed the handoff.
+handoff_counts = Table(
+    "handoff_counts",
+    metadata,
+    Column("skill", String(64), primary_key=True),
+    Column("outcome", String(16), primary_key=True),  # queued, accepted, transferred, closed...
+    Column("count", Integer, nullable=False),
+)
+
+# The queue wait histogram: per skill and bucket (``le``, its upper bound as Prometheus writes
+# it), the number of waits that fell in it (not cumulative) and their total seconds.
+handoff_waits = Table(
+    "handoff_waits",
+    metadata,
+    Column("skill", String(64), primary_key=True),
+    Column("le", String(16), primary_key=True),
+    Column("count", Integer, nullable=False),
+    Column("seconds", Float, nullable=False),
 )
