@@ -36,6 +36,7 @@ __all__ = [
     "GUARD_REFUSALS",
     "INBOUND_EVENTS",
     "INBOX_PROCESSED",
+    "MALFORMED_REASON",
     "OUTBOUND_CALLS",
     "PRIVATE_ARRIVALS",
     "REGISTRY",
@@ -67,6 +68,8 @@ DUPLICATE_EVENTS = Counter(
     ["platform"],
     registry=REGISTRY,
 )
+# The skip reason of every malformed item: the detail (which field, why) goes to the log only.
+MALFORMED_REASON = "malformed item"
 SKIPPED_EVENTS = Counter(
     "social_skipped_events",
     "Delivery items that are not messages for the bot, by reason.",
