@@ -32,6 +32,7 @@ __all__ = [
     "metadata",
     "outbound_messages",
     "public_origins",
+    "sign_in_failures",
 ]
 
 metadata = MetaData(
@@ -256,4 +257,15 @@ handoff_waits = Table(
     Column("le", String(16), primary_key=True),
     Column("count", Integer, nullable=False),
     Column("seconds", Float, nullable=False),
+)
+
+# Failed sign-ins to the workspace, per agent name and per client address (``key``), kept for the
+# limit's window: in the shared store, so the limit holds across replicas.
+sign_in_failures = Table(
+    "sign_in_failures",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("key", String(255), nullable=False),  # "agent:<name>" or "address:<ip>"
+    Column("failed_at", DateTime(timezone=True), nullable=False),
+    Index("ix_sign_in_failures_key", "key", "failed_at"),
 )

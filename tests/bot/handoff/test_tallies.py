@@ -3,7 +3,7 @@ and PostgreSQL, in the change's transaction."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 import pytest
 
@@ -12,19 +12,7 @@ from bot.handoff.agents import AgentDirectory
 from bot.handoff.handoffs import HandoffStore, NewHandoff
 from bot.handoff.tallies import WAIT_BUCKETS, HandoffTallies
 from bot.store import SocialStore
-
-
-class SteppedClock:
-    """A fixed time that tests move on by hand."""
-
-    def __init__(self) -> None:
-        self.now = datetime(2026, 1, 7, 12, 0, tzinfo=timezone.utc)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def wait(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
+from tests.factories import SteppedClock
 
 
 @pytest.fixture
