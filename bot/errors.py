@@ -31,7 +31,8 @@ Every error the project raises on purpose derives from ``SocialCareError``. Fore
     │   ├── HandoffNotFound         no such handoff, agent or delivery
     │   └── HandoffConflict         the handoff's state does not allow it ("already taken by X")
     └── AccessDenied                the workspace refuses a request: not the agent's skill
-        └── NotAuthenticated        no valid session cookie or API token
+        ├── NotAuthenticated        no valid session cookie or API token
+        └── SignInThrottled         too many failed sign-ins: retry after ``retry_after`` s
 """
 
 from __future__ import annotations
@@ -61,6 +62,7 @@ __all__ = [
     "PlatformError",
     "RateLimited",
     "RecipientUnavailable",
+    "SignInThrottled",
     "SocialCareError",
     "StoreError",
     "ThreadOwnedElsewhere",
@@ -303,3 +305,12 @@ class AccessDenied(SocialCareError):
 
 class NotAuthenticated(AccessDenied):
     """No valid session cookie or API token came with the request."""
+
+
+class SignInThrottled(AccessDenied):
+    """Too many failed sign-ins for this agent name or client address: retry after
+    ``retry_after`` whole seconds."""
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        self.retry_after = retry_after
+        super().__init__(message)

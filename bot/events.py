@@ -87,15 +87,20 @@ class SocialEvent(BaseModel):
 
 @dataclass(frozen=True)
 class Skipped:
-    """A delivery item that is not a consumer's message for the bot, and why (logged at DEBUG).
+    """A delivery item that is not a consumer's message for the bot, and why.
+
+    Logged at DEBUG; a malformed item (wrong types, values that cannot be stored) at WARNING: it
+    may have been a consumer's message that is lost.
 
     Attributes:
         reason: why it is skipped ("echo of our own message", "page disabled", ...).
         key: the platform id of the item, where it has one.
+        malformed: the item could not be read; the rest of its delivery was.
     """
 
     reason: str
     key: str | None = None
+    malformed: bool = False
 
 
 _Result = TypeVar("_Result")
@@ -112,4 +117,4 @@ def event_or_skip(build: Callable[[], _Result], key: str | None) -> _Result | Sk
             reason = "; ".join(str(error["msg"]) for error in exc.errors())
         else:
             reason = str(exc)
-        return Skipped(f"unusable item: {reason}", key)
+        return Skipped(f"unusable item: {reason}", key, malformed=True)

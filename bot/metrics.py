@@ -1,8 +1,11 @@
 """Prometheus metrics of the social-care path, served at ``/metrics`` on the Rasa server.
 
 Counters and histograms are updated where things happen (webhook, inbox worker, platform clients,
-guard); the inbox's depth and age are read from the shared social store at each scrape, so every
-replica reports the same backlog. Label values come from small fixed sets (platforms, sources,
+guard); the inbox's depth and age, and the handoffs' outcomes per skill and queue waits, are read
+from the shared social store at each scrape, so every replica reports the same store-wide values
+(aggregate them with ``max``, not ``sum``). Handoffs are counted in the store because they change
+state in two processes: the action server queues them, the workspace of any replica accepts and
+closes them (``bot.handoff.tallies``). Label values come from small fixed sets (platforms, sources,
 kinds, outcomes, skip reasons), never from ids or texts.
 """
 
@@ -15,10 +18,16 @@ from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
 from prometheus_client.registry import Collector
 
 from bot.errors import StoreError
+from bot.handoff.handoffs import HandoffStore
 from bot.inbox import Inbox, InboxStatus
 
 __all__ = [
@@ -27,14 +36,17 @@ __all__ = [
     "GUARD_REFUSALS",
     "INBOUND_EVENTS",
     "INBOX_PROCESSED",
+    "MALFORMED_REASON",
     "OUTBOUND_CALLS",
     "PRIVATE_ARRIVALS",
     "REGISTRY",
     "SKIPPED_EVENTS",
     "WEBHOOK_SECONDS",
+    "HandoffCollector",
     "InboxCollector",
     "reason_label",
     "since",
+    "watch_handoffs",
     "watch_inbox",
 ]
 
@@ -56,6 +68,8 @@ DUPLICATE_EVENTS = Counter(
     ["platform"],
     registry=REGISTRY,
 )
+# The skip reason of every malformed item: the detail (which field, why) goes to the log only.
+MALFORMED_REASON = "malformed item"
 SKIPPED_EVENTS = Counter(
     "social_skipped_events",
     "Delivery items that are not messages for the bot, by reason.",
@@ -152,16 +166,69 @@ class InboxCollector(Collector):
         yield age
 
 
-_watched: list[InboxCollector] = []
+class HandoffCollector(Collector):
+    """Reports the handoffs per skill: outcomes, queue waits, and the queues now."""
+
+    def __init__(self, handoffs: Callable[[], HandoffStore]) -> None:
+        self._handoffs = handoffs
+
+    def collect(self) -> Iterator[Metric]:
+        """Read at each scrape; a store failure yields nothing rather than a failed scrape."""
+        outcomes = CounterMetricFamily(
+            "social_handoffs",
+            "Handoffs by skill and outcome: queued (created in the skill or transferred to it), "
+            "accepted, transferred (given back to a queue), closed, cancelled (by the consumer).",
+            labels=["skill", "outcome"],
+        )
+        waits = HistogramMetricFamily(
+            "social_handoff_queue_wait_seconds",
+            "Time from entering the skill's queue (creation, or a transfer) to an agent accepting.",
+            labels=["skill"],
+        )
+        waiting = GaugeMetricFamily(
+            "social_handoffs_waiting", "Handoffs in the skill's queue now.", labels=["skill"]
+        )
+        oldest = GaugeMetricFamily(
+            "social_handoff_oldest_wait_seconds",
+            "How long the skill's longest-waiting handoff has waited (its place in line).",
+            labels=["skill"],
+        )
+        try:
+            tallies = self._handoffs().tallies()
+        except StoreError:
+            logger.warning("metrics: the handoffs could not be read", exc_info=True)
+            return
+        for (skill, outcome), total in sorted(tallies.counts.items()):
+            outcomes.add_metric([skill, outcome], total)
+        for skill, histogram in sorted(tallies.waits.items()):
+            waits.add_metric([skill], histogram.buckets, histogram.total_seconds)
+        now = datetime.now(timezone.utc)
+        for skill, (size, since_when) in sorted(tallies.waiting.items()):
+            waiting.add_metric([skill], size)
+            oldest.add_metric([skill], max(0.0, (now - since_when).total_seconds()))
+        yield from (outcomes, waits, waiting, oldest)
+
+
+_watched: dict[str, Collector] = {}
+
+
+def _watch(what: str, collector: Collector) -> None:
+    """Reports ``collector`` at every scrape, instead of the one watched before for ``what``."""
+    previous = _watched.pop(what, None)
+    if previous is not None:
+        REGISTRY.unregister(previous)
+    REGISTRY.register(collector)
+    _watched[what] = collector
 
 
 def watch_inbox(inbox: Callable[[], Inbox]) -> None:
     """Reports ``inbox`` at every scrape, instead of any inbox watched before."""
-    while _watched:
-        REGISTRY.unregister(_watched.pop())
-    collector = InboxCollector(inbox)
-    REGISTRY.register(collector)
-    _watched.append(collector)
+    _watch("inbox", InboxCollector(inbox))
+
+
+def watch_handoffs(handoffs: Callable[[], HandoffStore]) -> None:
+    """Reports ``handoffs`` at every scrape, instead of any handoffs watched before."""
+    _watch("handoffs", HandoffCollector(handoffs))
 
 
 def reason_label(reason: str) -> str:

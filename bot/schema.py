@@ -23,13 +23,16 @@ __all__ = [
     "agent_tokens",
     "agents",
     "consumer_flags",
+    "handoff_counts",
     "handoff_events",
+    "handoff_waits",
     "handoffs",
     "identity_links",
     "inbox_events",
     "metadata",
     "outbound_messages",
     "public_origins",
+    "sign_in_failures",
 ]
 
 metadata = MetaData(
@@ -233,4 +236,36 @@ handoff_events = Table(
     Column("detail", JSON, nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Index("ix_handoff_events_handoff_id", "handoff_id", "id"),
+)
+
+# Metrics of handoffs, added to in the transaction of each change (``bot.handoff.tallies``):
+# ``/metrics`` of any replica reads store-wide totals, whichever process changed the handoff.
+handoff_counts = Table(
+    "handoff_counts",
+    metadata,
+    Column("skill", String(64), primary_key=True),
+    Column("outcome", String(16), primary_key=True),  # queued, accepted, transferred, closed...
+    Column("count", Integer, nullable=False),
+)
+
+# The queue wait histogram: per skill and bucket (``le``, its upper bound as Prometheus writes
+# it), the number of waits that fell in it (not cumulative) and their total seconds.
+handoff_waits = Table(
+    "handoff_waits",
+    metadata,
+    Column("skill", String(64), primary_key=True),
+    Column("le", String(16), primary_key=True),
+    Column("count", Integer, nullable=False),
+    Column("seconds", Float, nullable=False),
+)
+
+# Failed sign-ins to the workspace, per agent name and per client address (``key``), kept for the
+# limit's window: in the shared store, so the limit holds across replicas.
+sign_in_failures = Table(
+    "sign_in_failures",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("key", String(255), nullable=False),  # "agent:<name>" or "address:<ip>"
+    Column("failed_at", DateTime(timezone=True), nullable=False),
+    Index("ix_sign_in_failures_key", "key", "failed_at"),
 )

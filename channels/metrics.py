@@ -18,9 +18,10 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.handoff.handoffs import HandoffStore
 from bot.inbox import Inbox
-from bot.metrics import REGISTRY, watch_inbox
-from bot.runtime import shared_inbox
+from bot.metrics import REGISTRY, watch_handoffs, watch_inbox
+from bot.runtime import handoff_store, shared_inbox
 
 __all__ = ["MetricsInput"]
 
@@ -32,8 +33,10 @@ class MetricsInput(InputChannel):
         self,
         endpoints: Path = Path("endpoints.yml"),
         inbox: Callable[[], Inbox] | None = None,
+        handoffs: Callable[[], HandoffStore] | None = None,
     ) -> None:
         self._inbox = inbox or (lambda: shared_inbox(endpoints))
+        self._handoffs = handoffs or (lambda: handoff_store(endpoints))
 
     @classmethod
     def name(cls) -> str:
@@ -52,11 +55,12 @@ class MetricsInput(InputChannel):
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         """``GET /metrics``."""
         metrics = Blueprint("social_metrics", __name__)
-        inbox = self._inbox
+        inbox, handoffs = self._inbox, self._handoffs
 
         @metrics.listener("after_server_start")
         async def watch(_app: Any, _loop: Any) -> None:
             watch_inbox(inbox)
+            watch_handoffs(handoffs)
 
         @metrics.route("/metrics", methods=["GET"])
         async def scrape(_request: Request) -> HTTPResponse:

@@ -35,6 +35,7 @@ from bot.inbox_worker import InboxWorker, RetryPolicy
 from bot.metrics import (
     DUPLICATE_EVENTS,
     INBOUND_EVENTS,
+    MALFORMED_REASON,
     PRIVATE_ARRIVALS,
     REFUSED_DELIVERIES,
     SKIPPED_EVENTS,
@@ -202,6 +203,17 @@ class SocialInputChannel(InputChannel, abc.ABC):
         for item in admitted:
             if isinstance(item, Skipped):
                 skipped += 1
+                if item.malformed:
+                    # The reason names fields and ids (no message text): detail for the log,
+                    # one bounded label for the metric.
+                    SKIPPED_EVENTS.labels(self.platform, MALFORMED_REASON).inc()
+                    logger.warning(
+                        "%s: skipped a malformed item %s: %s",
+                        self.platform,
+                        item.key or "-",
+                        item.reason[:500],
+                    )
+                    continue
                 SKIPPED_EVENTS.labels(self.platform, reason_label(item.reason)).inc()
                 logger.debug("%s: skipped %s: %s", self.platform, item.key or "-", item.reason)
             elif self.inbox.add(item):

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import httpx
@@ -235,3 +235,16 @@ async def served(app: Sanic) -> AsyncIterator[httpx.AsyncClient]:
         # Sanic 21.12 then handles the finished lifespan as if it were a request, and fails.
         with contextlib.suppress(AttributeError):
             await lifespan
+
+
+class SteppedClock:
+    """A fixed UTC time (7 January 2026, noon) that a test moves on with ``wait``."""
+
+    def __init__(self) -> None:
+        self.now = datetime(2026, 1, 7, 12, 0, tzinfo=timezone.utc)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def wait(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)

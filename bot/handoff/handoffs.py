@@ -4,12 +4,13 @@ A handoff is ``queued`` in one skill's queue, ``assigned`` to the agent who acce
 ``closed`` by an agent or ``cancelled`` by the consumer while it waited. Every change is one
 conditional ``UPDATE`` whose ``WHERE`` holds the state it starts from: when two agents accept
 at once, the database lets exactly one of them change the row; the other is told who was faster.
-Each change also writes a ``handoff_events`` row in the same transaction (the audit trail).
+Each change also writes a ``handoff_events`` row in the same transaction (the audit trail), and
+adds to the metrics of ``bot.handoff.tallies`` (outcomes per skill, queue waits).
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -29,8 +30,19 @@ from bot.handoff.records import (
     NewHandoff,
     handoff_record,
 )
+from bot.handoff.tallies import (
+    HandoffOutcome,
+    HandoffTallies,
+    count,
+    observe_wait,
+    queue_entry,
+    read_tallies,
+)
 from bot.schema import agent_skills, agents, handoff_events, handoffs
 from bot.store import SocialStore
+
+# Adds to the metrics in a change's transaction, given the handoff's skill before the change.
+Tally = Callable[[Connection, str], None]
 
 __all__ = [
     "OPEN",
@@ -198,6 +210,14 @@ class HandoffStore:
             )
         return result
 
+    def tallies(self) -> HandoffTallies:
+        """The handoff metrics: outcomes per skill, queue waits, the queues now."""
+        try:
+            with self._engine.connect() as connection:
+                return read_tallies(connection)
+        except SQLAlchemyError as exc:
+            raise StoreError(f"reading the handoff metrics failed: {exc}") from exc
+
     # --- changing -------------------------------------------------------------------------
 
     def create(self, new: NewHandoff) -> tuple[HandoffRecord, bool]:
@@ -233,6 +253,7 @@ class HandoffStore:
                     _log(
                         connection, handoff_id, "created", None, now, skill=new.skill, rule=new.rule
                     )
+                    count(connection, new.skill, HandoffOutcome.QUEUED)
             except IntegrityError:
                 existing = self.open_for(new.conversation_id)
                 if existing is not None:
@@ -278,6 +299,7 @@ class HandoffStore:
             {"status": HandoffStatus.ASSIGNED.value, "agent_id": agent.id, "assigned_at": now},
             ("accepted", agent.id, {}),
             now,
+            tally=lambda connection, skill: _accepted(connection, handoff_id, skill, now),
         )
         if changed:
             return self.get(handoff_id)
@@ -318,6 +340,7 @@ class HandoffStore:
             "transferred",
             {"to_skill": skill, "note": note},
             allow_queued=True,
+            tally=lambda connection, left: _transferred(connection, left, skill),
         )
 
     def close(self, handoff_id: int, agent: AgentRecord) -> HandoffRecord:
@@ -338,6 +361,7 @@ class HandoffStore:
             "closed",
             {},
             allow_queued=agent.is_admin,
+            tally=lambda connection, skill: count(connection, skill, HandoffOutcome.CLOSED),
         )
 
     def cancel_queued(self, conversation_id: str) -> HandoffRecord | None:
@@ -356,6 +380,7 @@ class HandoffStore:
             {"status": HandoffStatus.CANCELLED.value, "open_conversation": None, "closed_at": now},
             ("cancelled", None, {"by": "consumer"}),
             now,
+            tally=lambda connection, skill: count(connection, skill, HandoffOutcome.CANCELLED),
         )
         if changed:
             return self.get(current.id)
@@ -390,6 +415,7 @@ class HandoffStore:
         detail: dict[str, Any],
         *,
         allow_queued: bool,
+        tally: Tally,
     ) -> HandoffRecord:
         now = self._clock()
         states = [HandoffStatus.ASSIGNED.value] + (
@@ -403,7 +429,7 @@ class HandoffStore:
                     handoffs.c.agent_id == agent.id, handoffs.c.status == HandoffStatus.QUEUED.value
                 )
             )
-        if self._change(handoff_id, conditions, values, (kind, agent.id, detail), now):
+        if self._change(handoff_id, conditions, values, (kind, agent.id, detail), now, tally=tally):
             return self.get(handoff_id)
         current = self.get(handoff_id)
         if current.status is HandoffStatus.ASSIGNED:
@@ -421,15 +447,21 @@ class HandoffStore:
         values: dict[str, Any],
         event: tuple[str, int | None, dict[str, Any]],
         now: datetime,
+        *,
+        tally: Tally,
     ) -> bool:
         kind, agent_id, detail = event
         try:
             with self._engine.begin() as connection:
+                skill = connection.execute(
+                    select(handoffs.c.skill).where(handoffs.c.id == handoff_id)
+                ).scalar_one_or_none()
                 changed = connection.execute(
                     update(handoffs).where(*conditions).values(**values, updated_at=now)
                 ).rowcount
                 if changed:
                     _log(connection, handoff_id, kind, agent_id, now, **detail)
+                    tally(connection, skill or "")
         except SQLAlchemyError as exc:
             raise StoreError(f"{kind} of handoff {handoff_id} failed: {exc}") from exc
         return bool(changed)
@@ -460,6 +492,18 @@ def _log(
             created_at=now,
         )
     )
+
+
+def _accepted(connection: Connection, handoff_id: int, skill: str, now: datetime) -> None:
+    count(connection, skill, HandoffOutcome.ACCEPTED)
+    entered = queue_entry(connection, handoff_id)
+    if entered is not None:
+        observe_wait(connection, skill, (now - entered).total_seconds())
+
+
+def _transferred(connection: Connection, left: str, skill: str) -> None:
+    count(connection, left, HandoffOutcome.TRANSFERRED)
+    count(connection, skill, HandoffOutcome.QUEUED)
 
 
 def _handle_time(connection: Connection, skill: str, recent: int) -> timedelta:

@@ -120,7 +120,7 @@ def _messaging(
     standby: bool,
 ) -> SocialEvent | Skipped:
     if isinstance(item, Unreadable):
-        return Skipped(f"unreadable item: {item.reason}")
+        return Skipped(f"unreadable item: {item.reason}", malformed=True)
     key = _key(item)
     if item.sender is None:
         return Skipped("messaging item without sender", key)
@@ -268,7 +268,7 @@ def _change(
     change: Change | Unreadable, page: PageConfig, config: FacebookConfig, when: datetime
 ) -> SocialEvent | Skipped:
     if isinstance(change, Unreadable):
-        return Skipped(f"unreadable item: {change.reason}")
+        return Skipped(f"unreadable item: {change.reason}", malformed=True)
     value = change.value
     key = _key(change)
     if change.field != "feed":

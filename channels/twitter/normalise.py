@@ -30,11 +30,12 @@ from channels.json_body import load_json
 from channels.twitter.config import TwitterAccount, TwitterConfig
 from channels.twitter.links import take_reference, without_prefill
 from channels.twitter.options import NumberedOption, chosen_option
-from channels.twitter.wire_aaa import AaaDelivery, DirectMessageEvent, Tweet
+from channels.twitter.wire_aaa import AaaDelivery, DirectMessageEvent, Tweet, UserProfile
 from channels.twitter.wire_xaa import (
     DM_RECEIVED,
     POST_EVENT_TYPES,
     DmEvent,
+    Includes,
     Post,
     XaaDelivery,
     XaaEvent,
@@ -157,6 +158,19 @@ def _parse(model: type[_Model], raw: Any, what: str) -> _Model:
         raise MalformedPayload(f"not {what}: {_describe(exc)}") from exc
 
 
+def _readable(build: Callable[[], _Item], where: str, key: str | None) -> _Item:
+    """What ``build`` reads of one item, or the item skipped as malformed: the rest go on."""
+    try:
+        return build()
+    except MalformedPayload as exc:
+        return Skipped(f"{where}: {exc}", key, malformed=True)
+
+
+def _raw_id(raw: Any, field_name: str) -> str | None:
+    value = raw.get(field_name) if isinstance(raw, dict) else None
+    return str(value) if isinstance(value, (str, int)) and not isinstance(value, bool) else None
+
+
 def _epoch_ms(value: str | None, what: str) -> datetime:
     try:
         return datetime.fromtimestamp(int(value or "") / 1000, tz=timezone.utc)
@@ -179,7 +193,8 @@ def _tweet_time(tweet: Tweet) -> datetime:
 # --- Account Activity API --------------------------------------------------------------------
 
 
-def _aaa_post(tweet: Tweet) -> PublicPost:
+def _aaa_post(raw: Any) -> PublicPost:
+    tweet = _parse(Tweet, raw, "a tweet")
     quoted = tweet.quoted_status_id_str
     if quoted is None and tweet.quoted_status is not None:
         quoted = str(tweet.quoted_status.get("id_str") or "") or None
@@ -195,11 +210,22 @@ def _aaa_post(tweet: Tweet) -> PublicPost:
     )
 
 
-def _aaa_dm(event: DirectMessageEvent, delivery: AaaDelivery) -> _Item:
+def _aaa_profile(delivery: AaaDelivery, user_id: str) -> UserProfile | None:
+    """The sender's profile, if the delivery carries a readable one (else the DM goes on without
+    a name)."""
+    try:
+        return UserProfile.parse_obj(delivery.users[user_id]) if user_id in delivery.users else None
+    except ValidationError:
+        logger.warning("twitter: the profile of user %s is malformed: left out", user_id)
+        return None
+
+
+def _aaa_dm(raw: Any, delivery: AaaDelivery) -> _Item:
+    event = _parse(DirectMessageEvent, raw, "a direct message event")
     create = event.message_create
     if event.type != "message_create" or create is None:
         return Skipped(f"direct message event of type {event.type!r} is not handled", event.id)
-    profile = delivery.users.get(create.sender_id)
+    profile = _aaa_profile(delivery, create.sender_id)
     data = create.message_data
     extra: dict[str, Any] = {}
     if data.attachment:
@@ -220,8 +246,20 @@ def _aaa_dm(event: DirectMessageEvent, delivery: AaaDelivery) -> _Item:
 
 def _aaa_items(raw: dict[str, Any]) -> tuple[str, list[_Item]]:
     delivery = _parse(AaaDelivery, raw, "an Account Activity delivery")
-    items: list[_Item] = [_aaa_post(tweet) for tweet in delivery.tweet_create_events]
-    items += [_aaa_dm(event, delivery) for event in delivery.direct_message_events]
+    items: list[_Item] = [
+        _readable(
+            partial(_aaa_post, tweet), f"tweet_create_events[{index}]", _raw_id(tweet, "id_str")
+        )
+        for index, tweet in enumerate(delivery.tweet_create_events)
+    ]
+    items += [
+        _readable(
+            partial(_aaa_dm, event, delivery),
+            f"direct_message_events[{index}]",
+            _raw_id(event, "id"),
+        )
+        for index, event in enumerate(delivery.direct_message_events)
+    ]
     for key, value in raw.items():
         if key in _HANDLED_AAA or not (key.endswith("_events") or key in _OTHER_AAA_KINDS):
             continue
@@ -236,14 +274,14 @@ def _aaa_items(raw: dict[str, Any]) -> tuple[str, list[_Item]]:
 
 
 def _xaa_author(event: XaaEvent, user_id: str) -> Author:
-    user = event.user(user_id)
+    user = _parse(Includes, event.includes or {}, "an includes object").user(user_id)
     return Author(
         id=user_id, name=user.name if user else None, handle=user.username if user else None
     )
 
 
 def _xaa_post(event: XaaEvent) -> _Item:
-    post = _parse(Post, event.payload, f"a post in a {event.event_type} event")
+    post = _parse(Post, event.payload, "a post")
     return PublicPost(
         id=post.id,
         author=_xaa_author(event, post.author_id),
@@ -258,7 +296,7 @@ def _xaa_post(event: XaaEvent) -> _Item:
 
 
 def _xaa_dm(event: XaaEvent) -> _Item:
-    dm = _parse(DmEvent, event.payload, f"a DM event in a {event.event_type} event")
+    dm = _parse(DmEvent, event.payload, "a DM event")
     if dm.event_type != "MessageCreate":
         return Skipped(f"DM event of type {dm.event_type!r} is not a message", dm.id)
     return PrivateMessage(
@@ -272,11 +310,13 @@ def _xaa_dm(event: XaaEvent) -> _Item:
 def _xaa_items(raw: dict[str, Any]) -> tuple[str, list[_Item]]:
     event = _parse(XaaDelivery, raw, "an X Activity envelope").data
     if event.event_type in POST_EVENT_TYPES:
-        item = _xaa_post(event)
+        read: Callable[[XaaEvent], _Item] = _xaa_post
     elif event.event_type == DM_RECEIVED:
-        item = _xaa_dm(event)
+        read = _xaa_dm
     else:
-        item = Skipped(f"event type {event.event_type!r} is not handled", event.event_uuid)
+        skipped = Skipped(f"event type {event.event_type!r} is not handled", event.event_uuid)
+        return event.filter.user_id, [skipped]
+    item = _readable(partial(read, event), f"the {event.event_type} event", event.event_uuid)
     return event.filter.user_id, [item]
 
 
@@ -394,6 +434,9 @@ def normalise_delivery(
     body: bytes, config: TwitterConfig, known: Known | None = None
 ) -> list[SocialEvent | Skipped]:
     """Every item of one AAA or XAA delivery, as an event for the bot or a skip with its reason.
+
+    A malformed item (a tweet without its author, a DM with a bad time...) is skipped as
+    ``malformed`` with the reason; the others are read.
 
     Raises:
         MalformedPayload: the body is not JSON (see ``load_json``), or not one of the two

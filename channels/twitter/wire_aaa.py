@@ -1,8 +1,10 @@
 """Wire models of the Account Activity API (AAA): v1.1-shaped tweets and DM events.
 
-Only the fields the channel reads are declared; unknown fields are ignored. The event kinds the
-product does not handle (favourites, follows, typing, reads, deletes...) are kept as raw items:
-each is skipped with a reason, none is dropped unseen.
+Only the fields the channel reads are declared; unknown fields are ignored. The delivery is the
+envelope: its items are parsed one by one (``Tweet``, ``DirectMessageEvent``, ``UserProfile``), so
+one malformed item is skipped and the others are kept. The event kinds the product does not handle
+(favourites, follows, typing, reads, deletes...) are kept as raw items: each is skipped with a
+reason, none is dropped unseen.
 """
 
 from __future__ import annotations
@@ -133,9 +135,9 @@ class UserProfile(WireModel):
 
 
 class AaaDelivery(WireModel):
-    """One Account Activity delivery: the subscribed account and its events."""
+    """One Account Activity delivery: the subscribed account and its items, still unread."""
 
     for_user_id: str = Field(..., min_length=1)
-    tweet_create_events: list[Tweet] = Field(default_factory=list)
-    direct_message_events: list[DirectMessageEvent] = Field(default_factory=list)
-    users: dict[str, UserProfile] = Field(default_factory=dict)
+    tweet_create_events: list[Any] = Field(default_factory=list)
+    direct_message_events: list[Any] = Field(default_factory=list)
+    users: dict[str, Any] = Field(default_factory=dict)

@@ -1,8 +1,10 @@
 """Wire models of the X Activity API (XAA): one event per envelope, v2-shaped objects.
 
 ``{"data": {"event_type", "event_uuid", "filter": {"user_id"}, "tag", "payload", "includes"}}``.
-The payload's shape depends on ``event_type``: a v2 Post for ``post.*`` events, a v2 DM event
-for ``dm.*`` events. It is parsed by type in ``normalise``; unknown fields are ignored.
+The envelope is ``data`` with its ``event_type`` and ``filter.user_id`` (the account). The payload's
+shape depends on ``event_type``: a v2 Post for ``post.*`` events, a v2 DM event for ``dm.*``
+events. It is parsed by type in ``normalise``, with ``includes``: a malformed event is skipped,
+a malformed envelope refused. Unknown fields are ignored.
 """
 
 from __future__ import annotations
@@ -102,24 +104,24 @@ class XaaUser(WireModel):
 class Includes(WireModel):
     users: list[XaaUser] = Field(default_factory=list)
 
+    def user(self, user_id: str) -> XaaUser | None:
+        """The expanded profile of ``user_id``, if X sent it."""
+        return next((user for user in self.users if user.id == user_id), None)
+
 
 class XaaFilter(WireModel):
     user_id: str = Field(..., min_length=1)
 
 
 class XaaEvent(WireModel):
-    """The event of one envelope; ``payload`` is parsed once its type is known."""
+    """The event of one envelope; ``payload`` and ``includes`` are parsed once its type is known."""
 
     event_type: str = Field(..., min_length=1)
     event_uuid: str | None = None
     filter: XaaFilter
     tag: str | None = None
-    payload: dict[str, Any]
-    includes: Includes = Field(default_factory=Includes)
-
-    def user(self, user_id: str) -> XaaUser | None:
-        """The expanded profile of ``user_id`` from ``includes``, if X sent it."""
-        return next((user for user in self.includes.users if user.id == user_id), None)
+    payload: Any = None
+    includes: Any = None
 
 
 class XaaDelivery(WireModel):

@@ -6,6 +6,9 @@ Keyed in ``credentials.yml`` like any custom channel; its routes live under
     channels.workspace.WorkspaceInput:
       closing_response: utter_anything_else  # what the bot may ask after a close ("" : never)
       session_hours: 12                       # how long a browser session lasts
+      sign_in_failures_per_agent: 5           # failed sign-ins allowed per agent name...
+      sign_in_failures_per_address: 20        # ...and per client address...
+      sign_in_window_minutes: 5               # ...in this window; beyond: 429 with Retry-After
 
 The page (``/``) and its static files are public; every ``/api/...`` route needs a session cookie
 (from ``POST /api/session``) or an ``Authorization: Bearer <token>`` header (``python -m bot
@@ -37,6 +40,7 @@ from bot.errors import (
     InvalidInput,
     NotAuthenticated,
     PermanentPlatformError,
+    SignInThrottled,
     SocialCareError,
     StoreError,
     TransientPlatformError,
@@ -45,6 +49,7 @@ from bot.handoff.agents import AgentDirectory, AgentRecord, AgentStatus
 from bot.handoff.clock import Clock, utcnow
 from bot.handoff.delivery import DeliveryRegistry, default_registry
 from bot.handoff.handoffs import HandoffStore
+from bot.handoff.sign_in_limit import SignInLimit, SignInLimiter
 from bot.identities import IdentityLinks
 from bot.outbound import OutboundLog
 from bot.routing import RoutingFile
@@ -76,6 +81,7 @@ _CONTENT_TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript",
 
 # Our errors as HTTP statuses, most specific first: the one place they become codes.
 STATUS: tuple[tuple[type[SocialCareError], int], ...] = (
+    (SignInThrottled, 429),
     (NotAuthenticated, 401),
     (AccessDenied, 403),
     (InvalidInput, 400),
@@ -104,7 +110,11 @@ def _error(error: SocialCareError) -> HTTPResponse:
         body["field"] = error.field
     if isinstance(error, HandoffConflict) and error.holder:
         body["holder"] = error.holder
-    return response.json(body, status=status_of(error))
+    headers = {}
+    if isinstance(error, SignInThrottled):
+        body["retry_after"] = error.retry_after
+        headers["Retry-After"] = str(error.retry_after)
+    return response.json(body, status=status_of(error), headers=headers)
 
 
 def _token(request: Request) -> str | None:
@@ -128,6 +138,7 @@ class WorkspaceInput(InputChannel):
         routing_file: the routing file (default: ``ROUTING_FILE``, else ``routing.yml``).
         closing_response: what the bot may ask after a close; None never asks.
         session_hours: how long a browser session lasts.
+        sign_in_limit: failed sign-ins allowed per agent name and client address, and when.
         poll_seconds: how often live updates look for changes.
         store, routing, deliveries, clock: to use instead of the defaults (tests).
     """
@@ -141,19 +152,22 @@ class WorkspaceInput(InputChannel):
         """The channel of ``credentials.yml``'s ``channels.workspace.WorkspaceInput:`` section."""
         options = credentials or {}
         routing = options.get("routing")
-        try:
-            hours = float(options.get("session_hours", 12))
-        except (TypeError, ValueError) as exc:
-            raise ConfigurationError(
-                "expected a number of hours",
-                file="credentials.yml",
-                key="channels.workspace.WorkspaceInput.session_hours",
-            ) from exc
+        defaults = SignInLimit()
+        limit = SignInLimit(
+            per_agent=int(_number(options, "sign_in_failures_per_agent", defaults.per_agent)),
+            per_address=int(_number(options, "sign_in_failures_per_address", defaults.per_address)),
+            window=timedelta(
+                minutes=_number(
+                    options, "sign_in_window_minutes", defaults.window.total_seconds() / 60
+                )
+            ),
+        )
         return cls(
             endpoints=Path(options.get("endpoints", "endpoints.yml")),
             routing_file=Path(routing) if routing else None,
             closing_response=options.get("closing_response", "utter_anything_else") or None,
-            session_hours=hours,
+            session_hours=_number(options, "session_hours", 12),
+            sign_in_limit=limit,
         )
 
     def __init__(
@@ -163,6 +177,7 @@ class WorkspaceInput(InputChannel):
         routing_file: Path | None = None,
         closing_response: str | None = "utter_anything_else",
         session_hours: float = 12.0,
+        sign_in_limit: SignInLimit | None = None,
         poll_seconds: float = 1.0,
         store: SocialStore | None = None,
         routing: RoutingFile | None = None,
@@ -175,6 +190,7 @@ class WorkspaceInput(InputChannel):
         )
         self._closing_response = closing_response
         self.session_ttl = timedelta(hours=session_hours)
+        self.sign_in_limit = sign_in_limit or SignInLimit()
         self.poll_seconds = poll_seconds
         self._store = store
         self._routing = routing
@@ -201,6 +217,7 @@ class WorkspaceInput(InputChannel):
             links=IdentityLinks(store),
             closing_response=self._closing_response,
             session_ttl=self.session_ttl,
+            sign_in_limiter=SignInLimiter(store, self.sign_in_limit, self._clock),
             clock=self._clock,
         )
         self._workspaces[id(app)] = built
@@ -254,8 +271,17 @@ class WorkspaceInput(InputChannel):
             try:
                 workspace = channel.workspace(request.app)
                 credentials = parse_body(SignInRequest, request.body)
-                agent, token = await workspace.sign_in(credentials.name, credentials.password)
+                agent, token = await workspace.sign_in(
+                    credentials.name, credentials.password, _client_address(request)
+                )
                 body = {"agent": await workspace.me(agent), "token": token}
+            except SignInThrottled as error:
+                logger.warning(
+                    "workspace sign-in from %s throttled: %s",
+                    _client_address(request) or "-",
+                    error,
+                )
+                return _error(error)
             except SocialCareError as error:
                 logger.info("workspace sign-in refused: %s", error)
                 return _error(error)
@@ -372,6 +398,32 @@ class WorkspaceInput(InputChannel):
         )
         await stream.eof()
         return None
+
+
+def _number(options: dict[str, Any], key: str, default: float) -> float:
+    """A number above 0 of ``credentials.yml``'s workspace section."""
+    try:
+        value = float(options.get(key, default))
+    except (TypeError, ValueError) as exc:
+        raise ConfigurationError(
+            "expected a number",
+            file="credentials.yml",
+            key=f"channels.workspace.WorkspaceInput.{key}",
+        ) from exc
+    if value <= 0:
+        raise ConfigurationError(
+            f"expected a number above 0, got {value:g}",
+            file="credentials.yml",
+            key=f"channels.workspace.WorkspaceInput.{key}",
+        )
+    return value
+
+
+def _client_address(request: Request) -> str | None:
+    """The client's address: from a trusted proxy's headers where Sanic is told to trust them
+    (``SANIC_PROXIES_COUNT`` / ``SANIC_FORWARDED_SECRET``), else the peer of the connection."""
+    address: str | None = request.remote_addr or request.ip or None
+    return address
 
 
 def _int_arg(request: Request, name: str) -> int | None:

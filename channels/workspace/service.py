@@ -41,6 +41,7 @@ from bot.handoff.clock import Clock, utcnow
 from bot.handoff.delivery import Delivered, DeliveryRegistry
 from bot.handoff.handoffs import HandoffRecord, HandoffStatus, HandoffStore
 from bot.handoff.policy import ACTIVE_SLOT, OUTCOME_SLOT
+from bot.handoff.sign_in_limit import SignInLimiter
 from bot.handoff.silence import ASSIGNED, QUEUED
 from bot.identities import IdentityLinks
 from bot.outbound import OutboundLog, OutboundStatus
@@ -73,6 +74,8 @@ class Workspace:
             as one story; None shows the handoff's conversation only.
         closing_response: what the bot may ask after a close; None never asks.
         session_ttl: how long a browser session lasts.
+        sign_in_limiter: limits failed sign-ins per agent name and client address; None: no
+            limit.
         clock: the current time.
     """
 
@@ -88,6 +91,7 @@ class Workspace:
         links: IdentityLinks | None = None,
         closing_response: str | None = "utter_anything_else",
         session_ttl: timedelta = timedelta(hours=12),
+        sign_in_limiter: SignInLimiter | None = None,
         clock: Clock = utcnow,
     ) -> None:
         self.handoffs = handoffs
@@ -99,21 +103,35 @@ class Workspace:
         self.links = links
         self.closing_response = closing_response
         self.session_ttl = session_ttl
+        self.sign_in_limiter = sign_in_limiter
         self._clock = clock
         self._skills = {skill.name: skill for skill in routing.skills}
         self.stories = ConversationStories(handoffs, conversations, outbound, links, clock)
 
     # --- who ------------------------------------------------------------------------------
 
-    async def sign_in(self, name: str, password: str) -> tuple[AgentRecord, str]:
+    async def sign_in(
+        self, name: str, password: str, address: str | None = None
+    ) -> tuple[AgentRecord, str]:
         """The agent and a new session token.
+
+        Args:
+            address: the client's address, for the limit of failed sign-ins.
 
         Raises:
             NotAuthenticated: the name or the password is wrong (which one is not said).
+            SignInThrottled: too many failed sign-ins for the name or the address lately.
         """
+        limiter = self.sign_in_limiter
+        if limiter is not None:
+            await off_loop(limiter.check, name, address)
         agent = await off_loop(self.agents.authenticate, name, password)
         if agent is None:
+            if limiter is not None:
+                await off_loop(limiter.failed, name, address)
             raise NotAuthenticated("wrong name or password")
+        if limiter is not None:
+            await off_loop(limiter.succeeded, name)
         token = await off_loop(
             self.agents.issue_token, agent.id, TokenKind.SESSION, self.session_ttl
         )

@@ -10,6 +10,7 @@ from bot.__main__ import main
 from bot.handoff.agents import AgentDirectory
 from bot.inbox import Inbox
 from bot.store import SocialStore
+from tests.bot.test_store import HEAD
 from tests.factories import make_event
 
 
@@ -29,7 +30,7 @@ def test_store_upgrade_then_current(endpoints: Path, capsys: pytest.CaptureFixtu
     assert main(["--endpoints", str(endpoints), "store", "upgrade"]) == 0
 
     out = capsys.readouterr().out.splitlines()
-    assert out == ["social store at revision (none)", "social store at revision 0007"]
+    assert out == ["social store at revision (none)", f"social store at revision {HEAD}"]
 
 
 def test_inbox_status_parked_and_replay(

@@ -11,6 +11,7 @@ from sanic import Sanic
 
 from bot.errors import OutboundRefused
 from bot.guard import Origin, OutboundGuard, OutboundMessage, Target
+from bot.handoff.handoffs import HandoffStore
 from bot.inbox import Inbox
 from bot.metrics import InboxCollector, reason_label
 from bot.store import SocialStore
@@ -36,7 +37,7 @@ def metrics_app(store: SocialStore) -> tuple[Sanic, ExampleInput]:
     channel = ExampleInput(inbox=inbox)
     app = Sanic(f"metrics_test_{id(store)}")
     app.blueprint(channel.blueprint(on_new_message), url_prefix="/webhooks/example")
-    metrics = MetricsInput(inbox=lambda: inbox)
+    metrics = MetricsInput(inbox=lambda: inbox, handoffs=lambda: HandoffStore(store))
     app.blueprint(metrics.blueprint(on_new_message), url_prefix="/")
     return app, channel
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import pytest
@@ -9,6 +10,7 @@ from rasa.core.channels.channel import UserMessage
 from sanic import Sanic
 
 from bot.inbox import Inbox
+from bot.metrics import MALFORMED_REASON, REGISTRY
 from bot.store import SocialStore
 from channels.twitter import TwitterInput, TwitterOutput
 from channels.twitter.verify import OAUTH2_SIGNATURE_HEADER, SIGNATURE_HEADER, sign
@@ -21,6 +23,7 @@ from tests.channels.twitter.builders import (
     PAT,
     TWEET_ID,
     aaa,
+    aaa_dm,
     aaa_tweet,
     credentials,
     encode,
@@ -108,10 +111,10 @@ BODY = encode(reference("aaa-mention"))
         (b"x" * 20_001, {}, 413, "the body has 20001 bytes; at most 20000 are accepted"),
         (b"{oops", None, 400, "the body is not JSON"),
         (
-            encode({"for_user_id": BRAND["id"], "direct_message_events": [{"type": "x"}]}),
+            encode({"for_user_id": BRAND["id"], "direct_message_events": {"type": "x"}}),
             None,
             400,
-            "not an Account Activity delivery: direct_message_events.0.id: field required",
+            "not an Account Activity delivery: direct_message_events: value is not a valid list",
         ),
     ],
     ids=["unsigned", "wrong signature", "wrong oauth2 signature", "too large", "not json", "bad"],
@@ -129,6 +132,36 @@ async def test_a_refused_delivery_says_why_and_stores_nothing(
     assert result.status == status
     assert message in result.json["error"]
     assert sum(inbox.counts().values()) == 0
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        aaa(tweets=({"id_str": "1874000000000000002"}, aaa_tweet()), dms=(aaa_dm(),)),
+        aaa(
+            tweets=(aaa_tweet(),),
+            dms=(aaa_dm(), {**aaa_dm(dm_id="1874000000000000011"), "message_create": 7}),
+        ),
+    ],
+    ids=["a tweet without its author", "a dm with wrong types"],
+)
+async def test_a_malformed_item_is_skipped_logged_and_counted_and_the_others_are_stored(
+    app: Sanic, inbox: Inbox, payload: dict[str, Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    body = encode(payload)
+    label = {"platform": "twitter", "reason": MALFORMED_REASON}
+    before = REGISTRY.get_sample_value("social_skipped_events_total", label) or 0.0
+
+    with caplog.at_level(logging.WARNING, logger="channels.social"):
+        result = await post(app, body, signed(body))
+
+    assert result.status == 200
+    assert result.json == {"stored": 2, "duplicates": 0, "skipped": 1}
+    assert sum(inbox.counts().values()) == 2
+    assert REGISTRY.get_sample_value("social_skipped_events_total", label) == before + 1
+    [warning] = [r.getMessage() for r in caplog.records if r.name == "channels.social"]
+    assert warning.startswith("twitter: skipped a malformed item 18740000000000000")
+    assert "not a " in warning
 
 
 async def test_the_oauth2_signature_is_accepted_beside_the_consumer_one(app: Sanic) -> None:

@@ -403,30 +403,139 @@ def test_a_dm_answering_a_numbered_option_becomes_its_payload(
         (b"[]", "expected an Account Activity delivery"),
         (b'{"hello": 1}', "expected an Account Activity delivery"),
         (
-            encode({"for_user_id": BRAND["id"], "tweet_create_events": [{"id_str": "1"}]}),
-            "not an Account Activity delivery: tweet_create_events.0.user: field required",
+            encode({"for_user_id": ""}),
+            "not an Account Activity delivery: for_user_id: ensure this value has at least 1",
         ),
         (
-            encode(aaa(tweets=({**aaa_tweet(), "timestamp_ms": None, "created_at": None},))),
-            f"tweet {TWEET_ID}: neither timestamp_ms nor a created_at",
+            encode({"for_user_id": BRAND["id"], "tweet_create_events": {"id_str": "1"}}),
+            "not an Account Activity delivery: tweet_create_events: value is not a valid list",
         ),
         (
-            encode(aaa(dms=({**aaa_dm(), "created_timestamp": "9" * 30},))),
-            f"direct message {DM_ID}: expected a time in epoch milliseconds",
-        ),
-        (
-            encode(xaa("post.mention.create", {"id": "1", "text": "hi"})),
-            "not a post in a post.mention.create event: author_id: field required",
+            encode({**aaa(dms=(aaa_dm(),)), "users": ["not", "a", "map"]}),
+            "not an Account Activity delivery: users: value is not a valid dict",
         ),
         (
             encode({"data": {"event_type": "dm.received"}}),
             "not an X Activity envelope: data.filter",
         ),
+        (encode({"data": "dm.received"}), "not an X Activity envelope: data: value is not a"),
+        (
+            encode({"data": {**xaa("dm.received", xaa_dm())["data"], "event_type": ""}}),
+            "not an X Activity envelope: data.event_type: ensure this value has at least 1",
+        ),
+    ],
+    ids=[
+        "not json",
+        "a list",
+        "neither format",
+        "empty account",
+        "tweets not a list",
+        "users not a map",
+        "xaa without filter",
+        "xaa data not an object",
+        "xaa without event type",
     ],
 )
-def test_a_malformed_delivery_is_refused_with_what_is_wrong(body: bytes, message: str) -> None:
+def test_a_malformed_envelope_is_refused_with_what_is_wrong(body: bytes, message: str) -> None:
     with pytest.raises(MalformedPayload, match="^" + re.escape(message)):
         normalise_delivery(body, config())
+
+
+MALFORMED_ITEMS = {
+    "tweet without author": (
+        aaa(tweets=({"id_str": "1"}, aaa_tweet())),
+        ("tweet_create_events[0]: not a tweet: user: field required", "1"),
+    ),
+    "tweet not an object": (
+        aaa(tweets=("1874000000000000002", aaa_tweet())),
+        ("tweet_create_events[0]: not a tweet: __root__: ", None),
+    ),
+    "tweet without a time": (
+        aaa(
+            tweets=({**aaa_tweet(), "timestamp_ms": None, "created_at": None},),
+            dms=(aaa_dm(),),
+        ),
+        (f"tweet_create_events[0]: tweet {TWEET_ID}: neither timestamp_ms nor", TWEET_ID),
+    ),
+    "dm without id": (
+        aaa(dms=({"type": "message_create"}, aaa_dm())),
+        ("direct_message_events[0]: not a direct message event: id: field required", None),
+    ),
+    "dm with a bad time": (
+        aaa(
+            dms=(
+                {**aaa_dm(), "created_timestamp": "9" * 30},
+                aaa_dm(dm_id="1874000000000000011"),
+            )
+        ),
+        (f"direct_message_events[0]: direct message {DM_ID}: expected a time in epoch", DM_ID),
+    ),
+    "dm with wrong types": (
+        aaa(dms=({**aaa_dm(), "message_create": "hello"}, aaa_dm(dm_id="1874000000000000011"))),
+        ("direct_message_events[0]: not a direct message event: message_create: ", DM_ID),
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("payload", "expected"), list(MALFORMED_ITEMS.values()), ids=list(MALFORMED_ITEMS)
+)
+def test_a_malformed_item_is_skipped_with_the_reason_and_the_others_are_read(
+    payload: dict[str, Any], expected: tuple[str, str | None]
+) -> None:
+    reason, key = expected
+
+    skipped, *others = normalise(payload)
+
+    assert isinstance(skipped, Skipped)
+    assert skipped.malformed
+    assert skipped.reason.startswith(reason), skipped.reason
+    assert skipped.key == key
+    assert len(others) == 1
+    assert isinstance(others[0], SocialEvent)
+
+
+@pytest.mark.parametrize(
+    ("payload", "reason"),
+    [
+        (
+            xaa("post.mention.create", {"id": "1", "text": "hi"}),
+            "the post.mention.create event: not a post: author_id: field required",
+        ),
+        (
+            xaa("post.reply.create", [xaa_post()]),  # type: ignore[arg-type]
+            "the post.reply.create event: not a post: __root__: ",
+        ),
+        (
+            xaa("dm.received", {**xaa_dm(), "created_at": "yesterday"}),
+            "the dm.received event: not a DM event: created_at: invalid datetime format",
+        ),
+        (
+            {"data": {**xaa("dm.received", xaa_dm())["data"], "includes": {"users": "Pat"}}},
+            "the dm.received event: not an includes object: users: value is not a valid list",
+        ),
+    ],
+    ids=["post without author", "post not an object", "dm with a bad time", "bad includes"],
+)
+def test_a_malformed_x_activity_event_is_skipped_with_the_reason(
+    payload: dict[str, Any], reason: str
+) -> None:
+    [skipped] = normalise(payload)
+
+    assert isinstance(skipped, Skipped)
+    assert skipped.malformed
+    assert skipped.reason.startswith(reason), skipped.reason
+    assert skipped.key == payload["data"]["event_uuid"]
+
+
+def test_a_malformed_profile_leaves_the_dm_without_a_name() -> None:
+    payload = aaa(dms=(aaa_dm(),))
+    payload["users"][PAT["id"]] = {"id": PAT["id"], "name": ["Pat"]}
+
+    [event] = normalise(payload)
+
+    assert isinstance(event, SocialEvent)
+    assert (event.context.author.id, event.context.author.name) == (PAT["id"], None)
 
 
 @pytest.mark.parametrize(

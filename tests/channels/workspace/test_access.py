@@ -1,86 +1,160 @@
-"""Every API route refuses the unauthenticated (401) and other skills' agents (403)."""
+"""Every route of the workspace refuses the unauthenticated (401) and other skills' agents (403).
+
+The routes come from the app itself: a route added without calls in ``CALLS`` (or a reason in
+``PUBLIC``) fails every test of this table.
+"""
 
 from __future__ import annotations
 
+import uuid
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from sanic import Sanic
 
+from channels.workspace import WorkspaceInput
 from tests.channels.workspace.conftest import Workbench
+from tests.factories import make_routing
 
-# (method, path, body): {id} is a handoff of the care_private skill.
-API_ROUTES: list[tuple[str, str, dict[str, Any] | None]] = [
-    ("delete", "/api/session", None),
-    ("get", "/api/me", None),
-    ("put", "/api/me/status", {"status": "online"}),
-    ("get", "/api/queues", None),
-    ("get", "/api/handoffs/{id}", None),
-    ("post", "/api/handoffs/{id}/accept", None),
-    ("post", "/api/handoffs/{id}/reply", {"text": "hello"}),
-    ("post", "/api/handoffs/{id}/cta", {"in_reply_to": "x"}),
-    ("post", "/api/handoffs/{id}/like", {"object_id": "x"}),
-    ("post", "/api/handoffs/{id}/transfer", {"skill": "deliveries"}),
-    ("post", "/api/handoffs/{id}/close", None),
-    ("get", "/api/events?limit=1", None),
-]
-
-# Routes about one skill's queue or handoff: another skill's agent gets 403.
-SKILL_ROUTES = [
-    *[route for route in API_ROUTES if "{id}" in route[1]],
-    ("get", "/api/queues?skill=care_private", None),
-    ("get", "/api/events?limit=1&handoff={id}", None),
-]
+PREFIX = "/webhooks/workspace"
+Route = tuple[str, str]  # (method, path pattern under PREFIX), as the app declares it
 
 
-async def call(
-    bench: Workbench, route: tuple[str, str, dict[str, Any] | None], **kwargs: Any
-) -> Any:
-    method, path, body = route
+def app_routes() -> list[Route]:
+    """Every route of the workspace, read from a Sanic app that mounts its blueprint."""
+    app = Sanic(f"workspace_routes_{uuid.uuid4().hex[:8]}")
+
+    async def on_new_message(_message: Any) -> None:
+        return None
+
+    channel = WorkspaceInput(routing=make_routing())
+    app.blueprint(channel.blueprint(on_new_message), url_prefix=PREFIX)
+    return sorted(
+        (method, "/" + route.path.removeprefix(PREFIX.lstrip("/")).lstrip("/"))
+        for route in app.router.routes
+        for method in route.methods
+    )
+
+
+# Open to anyone, and why. Every other route must have calls in CALLS.
+PUBLIC: dict[Route, str] = {
+    ("GET", "/"): "the page: it holds no data",
+    ("GET", "/static/<name:str>"): "the page's script and style",
+    ("POST", "/api/session"): "signing in (wrong credentials: 401, tested in test_flow)",
+}
+
+
+@dataclass(frozen=True)
+class Call:
+    """One request to a route: ``{id}`` is a handoff of the care_private skill.
+
+    ``skill_scoped``: about one skill's queue or handoff, so an agent of another skill gets 403;
+    else about the agent themselves, which every agent may ask.
+    """
+
+    path: str
+    body: dict[str, Any] | None = None
+    skill_scoped: bool = True
+
+
+HANDOFF = "/api/handoffs/<handoff_id:int>"
+CALLS: dict[Route, list[Call]] = {
+    ("DELETE", "/api/session"): [Call("/api/session", skill_scoped=False)],
+    ("GET", "/api/me"): [Call("/api/me", skill_scoped=False)],
+    ("PUT", "/api/me/status"): [Call("/api/me/status", {"status": "online"}, skill_scoped=False)],
+    ("GET", "/api/queues"): [
+        Call("/api/queues", skill_scoped=False),
+        Call("/api/queues?skill=care_private"),
+    ],
+    ("GET", HANDOFF): [Call("/api/handoffs/{id}")],
+    ("POST", f"{HANDOFF}/accept"): [Call("/api/handoffs/{id}/accept")],
+    ("POST", f"{HANDOFF}/reply"): [Call("/api/handoffs/{id}/reply", {"text": "hello"})],
+    ("POST", f"{HANDOFF}/cta"): [Call("/api/handoffs/{id}/cta", {"in_reply_to": "x"})],
+    ("POST", f"{HANDOFF}/like"): [Call("/api/handoffs/{id}/like", {"object_id": "x"})],
+    ("POST", f"{HANDOFF}/transfer"): [Call("/api/handoffs/{id}/transfer", {"skill": "deliveries"})],
+    ("POST", f"{HANDOFF}/close"): [Call("/api/handoffs/{id}/close")],
+    ("GET", "/api/events"): [
+        Call("/api/events?limit=1", skill_scoped=False),
+        Call("/api/events?limit=1&handoff={id}"),
+    ],
+}
+
+GUARDED = [route for route in app_routes() if route not in PUBLIC]
+
+
+def calls_of(route: Route) -> list[Call]:
+    """The calls that test ``route``: a route the app has and this table lacks fails its test."""
+    if route not in CALLS:
+        pytest.fail(f"{route[0]} {route[1]} has no calls in CALLS (or a reason in PUBLIC)")
+    return CALLS[route]
+
+
+async def call(bench: Workbench, route: Route, made: Call, **kwargs: Any) -> Any:
     record = await bench.hand_over()
-    extra = {"json": body} if body is not None else {}
-    return await bench.request(method, path.format(id=record.id), **extra, **kwargs)
+    extra = {"json": made.body} if made.body is not None else {}
+    return await bench.request(route[0].lower(), made.path.format(id=record.id), **extra, **kwargs)
 
 
-@pytest.mark.parametrize("route", API_ROUTES, ids=lambda route: f"{route[0]} {route[1]}")
+def route_id(route: Route) -> str:
+    return f"{route[0]} {route[1]}"
+
+
+def test_the_tables_name_only_routes_the_app_has() -> None:
+    routes = set(app_routes())
+
+    assert set(PUBLIC) <= routes
+    assert set(CALLS) <= routes
+    assert GUARDED, "no guarded route found: is the route list read right?"
+
+
+@pytest.mark.parametrize("route", GUARDED, ids=route_id)
 async def test_without_credentials_every_api_route_answers_401(
-    bench: Workbench, route: tuple[str, str, dict[str, Any] | None]
+    bench: Workbench, route: Route
 ) -> None:
-    answer = await call(bench, route)
+    for made in calls_of(route):
+        answer = await call(bench, route, made)
 
-    assert answer.status == 401
-    assert answer.json == {
-        "error": "sign in first: no session cookie or 'Authorization: Bearer' token"
-    }
+        assert answer.status == 401, made.path
+        assert answer.json == {
+            "error": "sign in first: no session cookie or 'Authorization: Bearer' token"
+        }
 
 
-@pytest.mark.parametrize("route", API_ROUTES, ids=lambda route: f"{route[0]} {route[1]}")
+@pytest.mark.parametrize("route", GUARDED, ids=route_id)
 async def test_with_an_unknown_token_every_api_route_answers_401(
-    bench: Workbench, route: tuple[str, str, dict[str, Any] | None]
+    bench: Workbench, route: Route
 ) -> None:
-    answer = await call(bench, route, headers={"Authorization": "Bearer not-a-token"})
+    for made in calls_of(route):
+        answer = await call(bench, route, made, headers={"Authorization": "Bearer not-a-token"})
 
-    assert answer.status == 401
-    assert "unknown or expired" in answer.json["error"]
+        assert answer.status == 401, made.path
+        assert "unknown or expired" in answer.json["error"]
 
 
-@pytest.mark.parametrize("route", SKILL_ROUTES, ids=lambda route: f"{route[0]} {route[1]}")
-async def test_an_agent_of_another_skill_gets_403_on_every_skill_route(
-    bench: Workbench, route: tuple[str, str, dict[str, Any] | None]
+@pytest.mark.parametrize("route", GUARDED, ids=route_id)
+async def test_an_agent_of_another_skill_gets_403_on_every_skill_call(
+    bench: Workbench, route: Route
 ) -> None:
-    answer = await call(bench, route, headers=bench.auth("kim"))
+    for made in calls_of(route):
+        answer = await call(bench, route, made, headers=bench.auth("kim"))
 
-    assert answer.status == 403
-    assert "care_private" in answer.json["error"]
-    assert "kim" in answer.json["error"]
+        if made.skill_scoped:
+            assert answer.status == 403, made.path
+            assert "care_private" in answer.json["error"]
+            assert "kim" in answer.json["error"]
+        else:  # about kim herself: no skill check
+            assert answer.status not in (401, 403), (made.path, answer.json)
 
 
-@pytest.mark.parametrize("route", SKILL_ROUTES, ids=lambda route: f"{route[0]} {route[1]}")
-async def test_an_admin_passes_the_skill_check_on_every_skill_route(
-    bench: Workbench, route: tuple[str, str, dict[str, Any] | None]
+@pytest.mark.parametrize("route", GUARDED, ids=route_id)
+async def test_an_admin_passes_the_skill_check_on_every_call(
+    bench: Workbench, route: Route
 ) -> None:
-    answer = await call(bench, route, headers=bench.auth("boss"))
+    for made in calls_of(route):
+        answer = await call(bench, route, made, headers=bench.auth("boss"))
 
-    assert answer.status not in (401, 403), answer.json if answer.status != 200 else ""
+        assert answer.status not in (401, 403), (made.path, answer.json)
 
 
 async def test_an_expired_session_cookie_is_refused(bench: Workbench) -> None:
