@@ -16,6 +16,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 __all__ = [
@@ -70,9 +71,26 @@ inbox_events = Table(
     # The platform id of the message (mid, comment id, tweet id...): finds a stored event by it,
     # e.g. the tweet a reply answers. Added by revision 0003.
     Column("event_id", String(255), nullable=True),
-    Index("ix_inbox_events_status_next_attempt_at", "status", "next_attempt_at"),
     Index("ix_inbox_events_sender_id", "sender_id", "id"),
     Index("ix_inbox_events_event_id", "platform", "account_id", "event_id"),
+)
+
+# The events still to process, in arrival order, overall and per conversation (revision 0010,
+# which drops the index on (status, next_attempt_at)): a claim walks the backlog in order and
+# stops at its limit, however many events were done before and however long the backlog.
+_UNFINISHED = text("status IN ('pending', 'processing')")
+Index(
+    "ix_inbox_events_unfinished",
+    inbox_events.c.id,
+    sqlite_where=_UNFINISHED,
+    postgresql_where=_UNFINISHED,
+)
+Index(
+    "ix_inbox_events_unfinished_sender",
+    inbox_events.c.sender_id,
+    inbox_events.c.id,
+    sqlite_where=_UNFINISHED,
+    postgresql_where=_UNFINISHED,
 )
 
 # Every outbound message or call the brand made or refused to make: what agents see in the

@@ -16,7 +16,7 @@ from bot.schema import metadata
 from bot.store import DEFAULT_URL, SocialStore, store_url_from_endpoints
 from tests.factories import make_event
 
-HEAD = "0009"
+HEAD = "0010"
 
 
 def test_upgrade_creates_the_schema_at_the_latest_revision(store_url: str) -> None:
