@@ -14,7 +14,7 @@ from typing import Any
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.future import create_engine
@@ -29,6 +29,11 @@ __all__ = ["DEFAULT_URL", "SocialStore", "store_url_from_endpoints"]
 logger = logging.getLogger(__name__)
 
 DEFAULT_URL = "sqlite:///var/social.db"
+
+# Replicas started together all migrate at start: on PostgreSQL they take turns on this
+# transaction-level advisory lock (an arbitrary constant of this project), and the later ones
+# find the schema at the head already.
+_MIGRATION_LOCK = 0x50C1A1
 
 
 def store_url_from_endpoints(path: Path, env: Mapping[str, str]) -> str:
@@ -120,6 +125,10 @@ class SocialStore:
         config = self._alembic_config()
         try:
             with self.engine.begin() as connection:
+                if connection.dialect.name == "postgresql":
+                    connection.execute(
+                        text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK}
+                    )
                 config.attributes["connection"] = connection
                 command.upgrade(config, revision)
         except SQLAlchemyError as exc:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -28,6 +29,19 @@ def test_upgrade_creates_the_schema_at_the_latest_revision(store_url: str) -> No
     assert store.current_revision() == HEAD
     assert "inbox_events" in inspect(store.engine).get_table_names()
     store.dispose()
+
+
+# Replicas share a PostgreSQL database; several processes on one SQLite file are not supported.
+@pytest.mark.parametrize("store_url", ["postgresql"], indirect=True)
+def test_replicas_starting_together_migrate_one_after_the_other(store_url: str) -> None:
+    replicas = [SocialStore.from_url(store_url) for _ in range(3)]
+
+    with ThreadPoolExecutor(len(replicas)) as pool:
+        list(pool.map(lambda replica: replica.upgrade(), replicas))  # none raises
+
+    assert {replica.current_revision() for replica in replicas} == {HEAD}
+    for replica in replicas:
+        replica.dispose()
 
 
 def test_upgrade_keeps_existing_data_and_is_idempotent(store: SocialStore) -> None:
