@@ -19,6 +19,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +32,7 @@ from sanic.response import HTTPResponse
 from bot.errors import InboundError, PayloadTooLarge, SocialCareError
 from bot.events import Skipped, SocialEvent
 from bot.inbox import Inbox, InboxRecord
-from bot.inbox_worker import InboxWorker, RetryPolicy
+from bot.inbox_worker import DEFAULT_LEASE_SECONDS, InboxWorker, RetryPolicy
 from bot.metrics import (
     DUPLICATE_EVENTS,
     INBOUND_EVENTS,
@@ -78,6 +79,7 @@ class SocialInputChannel(InputChannel, abc.ABC):
         endpoints: the endpoints file whose ``social_store.url`` names the social store.
         max_body_bytes: larger deliveries are refused with 413.
         worker_concurrency: conversations processed at once by this process.
+        lease_seconds: how long the inbox claims of a process that died hold (see ``InboxWorker``).
         inbox: an inbox to use instead of the endpoints' store (tests).
     """
 
@@ -89,12 +91,14 @@ class SocialInputChannel(InputChannel, abc.ABC):
         endpoints: Path = Path("endpoints.yml"),
         max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
         worker_concurrency: int = 16,
+        lease_seconds: float = DEFAULT_LEASE_SECONDS,
         retry: RetryPolicy | None = None,
         inbox: Inbox | None = None,
     ) -> None:
         self._endpoints = endpoints
         self.max_body_bytes = max_body_bytes
         self._worker_concurrency = worker_concurrency
+        self._lease = timedelta(seconds=lease_seconds)
         self._retry = retry
         self._inbox = inbox
         self._tracker_store: Any = None  # Rasa's, once the server runs
@@ -265,6 +269,7 @@ class SocialInputChannel(InputChannel, abc.ABC):
             handle,
             platform=self.platform,
             concurrency=self._worker_concurrency,
+            lease=self._lease,
             retry=self._retry,
         )
 

@@ -163,6 +163,37 @@ async def test_events_left_by_a_crashed_worker_are_processed_after_the_lease(
     assert inbox.get("orphan").status is InboxStatus.DONE  # type: ignore[union-attr]
 
 
+async def test_a_turn_longer_than_the_lease_keeps_its_claim(store: SocialStore) -> None:
+    inbox = Inbox(store)
+    inbox.add(make_event("messenger", dedupe_key="long-turn"))
+    handler = RecordingHandler(delay=1.0)  # more than three leases
+    lease = timedelta(milliseconds=300)
+    worker = InboxWorker(inbox, handler, lease=lease, poll_interval=0.02, retry=FAST_RETRY)
+    worker.start()
+    worker.notify()
+    await asyncio.wait_for(handler.started.wait(), 5)
+
+    taken_over = []
+    for _ in range(8):  # another replica keeps trying while the turn runs
+        await asyncio.sleep(0.1)
+        taken_over += await asyncio.to_thread(inbox.claim, "other-replica", lease=lease)
+    await worker.stop()
+
+    assert taken_over == []
+    assert handler.seen == ["long-turn"]
+    assert inbox.get("long-turn").status is InboxStatus.DONE  # type: ignore[union-attr]
+
+
+def test_only_the_holder_renews_a_claim(store: SocialStore) -> None:
+    inbox = Inbox(store)
+    inbox.add(make_event("messenger", dedupe_key="held"))
+    [record] = inbox.claim("holder", lease=timedelta(seconds=1))
+
+    assert inbox.renew("stranger", [record.id], lease=timedelta(minutes=5)) == 0
+    assert inbox.renew("holder", [record.id], lease=timedelta(minutes=5)) == 1
+    assert inbox.renew("holder", [], lease=timedelta(minutes=5)) == 0
+
+
 async def test_stopping_finishes_the_events_in_flight(store: SocialStore) -> None:
     inbox = Inbox(store)
     inbox.add(make_event("messenger", dedupe_key="slow"))
