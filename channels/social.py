@@ -45,6 +45,7 @@ from bot.metrics import (
 )
 from bot.origins import CONTINUE_FROM_PUBLIC
 from bot.runtime import shared_store
+from bot.trackers import fail_loudly
 from channels.social_output import SocialOutputChannel
 
 __all__ = ["Accepted", "SocialInputChannel", "error_response"]
@@ -282,6 +283,7 @@ class SocialInputChannel(InputChannel, abc.ABC):
         async def start_worker(app: Any, _loop: Any) -> None:
             agent = getattr(app.ctx, "agent", None)
             channel._tracker_store = getattr(agent, "tracker_store", None)
+            fail_loudly(channel._tracker_store)  # a failed read or save retries the event
             channel.worker = channel.make_worker(on_new_message)
             channel.worker.start()
             channel.worker.notify()  # events left from before a restart
