@@ -22,7 +22,7 @@ from sqlalchemy.pool import QueuePool
 
 from bot.errors import ConfigurationError, StoreError
 from bot.migrations.env_config import MIGRATIONS_DIR, VERSION_TABLE
-from bot.yamlconfig import load_yaml
+from bot.yamlconfig import expand_env, parse_yaml
 
 __all__ = ["DEFAULT_URL", "SocialStore", "store_url_from_endpoints"]
 
@@ -39,10 +39,15 @@ _MIGRATION_LOCK = 0x50C1A1
 def store_url_from_endpoints(path: Path, env: Mapping[str, str]) -> str:
     """The ``social_store.url`` of ``endpoints.yml`` (``${ENV}`` expanded), else the default.
 
+    Only that key is expanded: the variables of Rasa's sections (the action server's host, the
+    tracker database...) need not be set where only the social store is wanted (a replica on
+    another endpoints file, the action server).
+
     Raises:
         ConfigurationError: the file or the key is wrong.
     """
-    endpoints = load_yaml(path, env) or {}
+    endpoints, text = parse_yaml(path)
+    endpoints = endpoints or {}
     if not isinstance(endpoints, Mapping):
         raise ConfigurationError("expected a mapping at the top level", file=str(path))
     section = endpoints.get("social_store")
@@ -52,7 +57,7 @@ def store_url_from_endpoints(path: Path, env: Mapping[str, str]) -> str:
         raise ConfigurationError(
             "expected `url: <SQLAlchemy URL>` under it", file=str(path), key="social_store"
         )
-    return str(section["url"])
+    return str(expand_env(section["url"], env, file=str(path), text=text))
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

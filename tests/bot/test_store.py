@@ -123,6 +123,24 @@ def test_store_url_comes_from_endpoints(
     assert store_url_from_endpoints(path, env) == url
 
 
+@pytest.mark.parametrize("name", ["endpoints.yml", "endpoints.production.yml"])
+def test_the_social_store_needs_only_its_own_variable(name: str) -> None:
+    # Rasa's sections reference BIND_HOST, POSTGRES_HOST...: a replica or the action server in
+    # production sets only what its own processes read.
+    url = "postgresql+psycopg2://rasa@db.internal:5432/social"
+    root = Path(__file__).resolve().parents[2]
+
+    assert store_url_from_endpoints(root / name, {"SOCIAL_STORE_URL": url}) == url
+
+
+def test_an_unset_store_variable_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "endpoints.yml"
+    path.write_text("social_store:\n  url: ${SOCIAL_STORE_URL}\n")
+
+    with pytest.raises(ConfigurationError, match="SOCIAL_STORE_URL is referenced but not set"):
+        store_url_from_endpoints(path, {})
+
+
 def test_a_social_store_section_without_url_is_named(tmp_path: Path) -> None:
     path = tmp_path / "endpoints.yml"
     path.write_text("social_store:\n  uri: sqlite:///a.db\n")
