@@ -55,7 +55,18 @@ def worker_identity() -> str:
 
 
 def _host() -> str:
-    return socket.gethostname()[:32]
+    """The host name, and the PID namespace where there is one (``web-1~4026531836``).
+
+    Containers that share a host name (``network_mode: host``, a fixed ``hostname:``) have PID
+    namespaces of their own: a pid seen from one says nothing of the others, whose claims are
+    then left to their leases rather than taken from a live replica.
+    """
+    host = socket.gethostname()[:32]
+    try:
+        namespace = os.readlink("/proc/self/ns/pid")  # "pid:[4026531836]"
+    except OSError:
+        return host
+    return f"{host}~{namespace.strip('pid:[]')}"
 
 
 def _process_alive(pid: int) -> bool:

@@ -12,7 +12,7 @@ import pytest
 
 from bot.errors import InvalidRequest, RateLimited, TransientPlatformError
 from bot.inbox import Inbox, InboxRecord, InboxStatus
-from bot.inbox_worker import InboxWorker, RetryPolicy, dead_local_claimants
+from bot.inbox_worker import InboxWorker, RetryPolicy, dead_local_claimants, worker_identity
 from bot.store import SocialStore
 from tests.factories import make_event
 
@@ -226,10 +226,20 @@ def test_only_this_hosts_claimants_whose_process_is_gone_are_dead() -> None:
         f"here:{gone}:abc123",  # exited
         f"here:{os.getpid()}:def456",  # this very process
         "elsewhere:1:aaaaaa",  # another host: left to its lease
+        f"here~4026532000:{gone}:bbb789",  # another PID namespace (container) of this host
         "not-a-worker-id",
     ]
 
     assert dead_local_claimants(claimants, host="here") == [f"here:{gone}:abc123"]
+
+
+def test_a_worker_is_known_by_its_host_and_pid_namespace() -> None:
+    namespace = os.readlink("/proc/self/ns/pid").strip("pid:[]")
+
+    host, pid, _ = worker_identity().rsplit(":", 2)
+
+    assert host == f"{socket.gethostname()[:32]}~{namespace}"
+    assert pid == str(os.getpid())
 
 
 async def test_a_restarted_worker_takes_back_the_events_of_its_crashed_predecessor(
@@ -238,7 +248,8 @@ async def test_a_restarted_worker_takes_back_the_events_of_its_crashed_predecess
     inbox = Inbox(store)
     gone = await asyncio.to_thread(exited_pid)
     inbox.add(make_event("messenger", dedupe_key="k1"))
-    dead_worker = f"{socket.gethostname()[:32]}:{gone}:abc123"
+    this_host = worker_identity().rsplit(":", 2)[0]
+    dead_worker = f"{this_host}:{gone}:abc123"
     [claimed] = inbox.claim(dead_worker, lease=timedelta(hours=1))
     handled: list[str] = []
 
