@@ -12,6 +12,7 @@ Every error the project raises on purpose derives from ``SocialCareError``. Fore
     │   ├── PayloadTooLarge         413: body above the configured limit
     │   └── MalformedPayload        400: not JSON, or not the platform's envelope
     ├── StoreError                  the social store failed (connection, migration, constraint)
+    │   └── TrackerStoreError       Rasa's tracker store failed: the turn is tried again
     ├── PlatformError               a Facebook / X API call failed: platform, status, code
     │   ├── TransientPlatformError  retry with backoff (5xx, timeouts, codes 1 and 2)
     │   │   └── RateLimited         retry after ``retry_after`` s (429; 4, 17, 32, 613)
@@ -66,6 +67,7 @@ __all__ = [
     "SocialCareError",
     "StoreError",
     "ThreadOwnedElsewhere",
+    "TrackerStoreError",
     "TransientPlatformError",
 ]
 
@@ -153,6 +155,11 @@ class MalformedPayload(InboundError):
 
 class StoreError(SocialCareError):
     """The social store failed: connection, migration or constraint."""
+
+
+class TrackerStoreError(StoreError):
+    """Rasa's tracker store failed (read or save): the turn is tried again, never forked into a
+    tracker in process memory."""
 
 
 class PlatformError(SocialCareError):

@@ -9,6 +9,10 @@ handed to Rasa and marked done. The state of an event::
        └──fail (retry)─────┤──fail (attempts exhausted)──▶ parked ──replay──▶ pending
                            └──lease expired (crashed worker)──▶ claimed again
 
+A worker renews the leases of the events it is still processing (``renew``), so a lease can be
+short: it bounds how long the events of a dead worker on another host wait, not how long a turn
+may take.
+
 Per-conversation order: only the oldest unfinished event of a sender can be claimed, so a
 conversation's events are processed one after the other, in arrival order, across every worker
 and replica. Arrival order is the order the events reached our webhook (the table's ``id``),
@@ -366,14 +370,35 @@ class Inbox:
     def _update_claimed(
         self, record: InboxRecord, statement: Any, parameters: dict[str, Any]
     ) -> bool:
-        try:
-            with self._engine.begin() as connection:
-                finished = bool(connection.execute(statement, parameters).rowcount == 1)
-        except SQLAlchemyError as exc:
-            raise StoreError(f"updating event {record.dedupe_key} failed: {exc}") from exc
+        finished = self._write(statement, f"updating event {record.dedupe_key}", parameters) == 1
         if not finished:
             logger.warning("inbox event %s: the claim was lost before it finished", record.id)
         return finished
+
+    def renew(
+        self,
+        worker_id: str,
+        ids: Sequence[int],
+        *,
+        lease: timedelta,
+        now: datetime | None = None,
+    ) -> int:
+        """Extends ``worker_id``'s claims on the events ``ids`` (still being processed) to
+        ``now + lease``; returns how many it still holds."""
+        if not ids:
+            return 0
+        now = now or _utcnow()
+        events = inbox_events
+        statement = (
+            update(events)
+            .where(
+                events.c.id.in_(list(ids)),
+                events.c.status == InboxStatus.PROCESSING.value,
+                events.c.claimed_by == worker_id,
+            )
+            .values(claimed_until=now + lease)
+        )
+        return self._write(statement, f"renewing the claims of {worker_id}")
 
     def release_claims(self, claimed_by: Sequence[str]) -> int:
         """Puts the events claimed by these (dead) workers back to pending at once, rather than
@@ -396,12 +421,7 @@ class Inbox:
                 updated_at=now,
             )
         )
-        try:
-            with self._engine.begin() as connection:
-                released: int = connection.execute(statement).rowcount
-        except SQLAlchemyError as exc:
-            raise StoreError(f"releasing claims failed: {exc}") from exc
-        return released
+        return self._write(statement, "releasing claims")
 
     def claimants(self) -> list[str]:
         """The workers holding claims right now."""
@@ -439,12 +459,7 @@ class Inbox:
         )
         if dedupe_keys:
             statement = statement.where(events.c.dedupe_key.in_(list(dedupe_keys)))
-        try:
-            with self._engine.begin() as connection:
-                replayed: int = connection.execute(statement).rowcount
-        except SQLAlchemyError as exc:
-            raise StoreError(f"replaying parked events failed: {exc}") from exc
-        return replayed
+        return self._write(statement, "replaying parked events")
 
     def counts(self) -> dict[InboxStatus, int]:
         """How many events are in each state."""
@@ -490,6 +505,15 @@ class Inbox:
             except ValidationError:
                 logger.error("parked inbox event %s cannot be read", row["id"], exc_info=True)
         return records
+
+    def _write(self, statement: Any, what: str, parameters: dict[str, Any] | None = None) -> int:
+        """Runs an UPDATE in a transaction of its own; returns how many rows it changed."""
+        try:
+            with self._engine.begin() as connection:
+                changed: int = connection.execute(statement, parameters or {}).rowcount
+        except SQLAlchemyError as exc:
+            raise StoreError(f"{what} failed: {exc}") from exc
+        return changed
 
     def _read_one(self, query: Any, what: str) -> RowMapping | None:
         try:

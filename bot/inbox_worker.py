@@ -2,6 +2,9 @@
 
 One worker runs in every ``rasa run`` process (per channel). It wakes when a webhook stored
 something (``notify()``) and polls for the rest (other replicas' events, retries, expired leases).
+While it processes an event it renews the event's lease every third of the lease: only a worker
+that is gone (killed, cut off from the store) lets its leases expire, and then any replica takes
+its events back, whichever host it runs on.
 Events of different conversations run concurrently, up to ``concurrency``; events of one
 conversation never do (the inbox hands out only the oldest unfinished one).
 
@@ -29,6 +32,7 @@ from bot.inbox import Inbox, InboxRecord
 from bot.metrics import INBOX_PROCESSED, INBOX_PROCESSING_SECONDS
 
 __all__ = [
+    "DEFAULT_LEASE_SECONDS",
     "InboxHandler",
     "InboxWorker",
     "RetryPolicy",
@@ -40,6 +44,10 @@ logger = logging.getLogger(__name__)
 
 InboxHandler = Callable[[InboxRecord], Awaitable[None]]
 
+# How long the events of a worker that died wait for another host's worker (on its own host, a
+# restarted process takes them back at once). ``inbox_lease_seconds`` in credentials.yml.
+DEFAULT_LEASE_SECONDS = 60.0
+
 
 def worker_identity() -> str:
     """``host:pid:random``: unique per worker, readable in the inbox's ``claimed_by``."""
@@ -47,7 +55,18 @@ def worker_identity() -> str:
 
 
 def _host() -> str:
-    return socket.gethostname()[:32]
+    """The host name, and the PID namespace where there is one (``web-1~4026531836``).
+
+    Containers that share a host name (``network_mode: host``, a fixed ``hostname:``) have PID
+    namespaces of their own: a pid seen from one says nothing of the others, whose claims are
+    then left to their leases rather than taken from a live replica.
+    """
+    host = socket.gethostname()[:32]
+    try:
+        namespace = os.readlink("/proc/self/ns/pid")  # "pid:[4026531836]"
+    except OSError:
+        return host
+    return f"{host}~{namespace.strip('pid:[]')}"
 
 
 def _process_alive(pid: int) -> bool:
@@ -113,7 +132,8 @@ class InboxWorker:
         handler: feeds one event to the bot; raising means "try again later".
         platform: only events of this platform (``None``: all).
         concurrency: how many conversations are processed at once.
-        lease: how long a claim holds; a worker that dies releases its events after it.
+        lease: how long a claim holds without renewal; a worker that dies releases its events
+            after it (renewed every third of it while an event is processed).
         poll_interval: seconds between looks at the inbox when nobody calls ``notify()``.
     """
 
@@ -124,7 +144,7 @@ class InboxWorker:
         *,
         platform: str | None = None,
         concurrency: int = 8,
-        lease: timedelta = timedelta(seconds=60),
+        lease: timedelta = timedelta(seconds=DEFAULT_LEASE_SECONDS),
         poll_interval: float = 0.5,
         retry: RetryPolicy | None = None,
         worker_id: str | None = None,
@@ -139,8 +159,10 @@ class InboxWorker:
         self.worker_id = worker_id or worker_identity()
         self._wake = asyncio.Event()
         self._running: set[asyncio.Task[None]] = set()
+        self._held: set[int] = set()  # ids of the events being processed: their leases renewed
         self._loop_task: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._renew_task: asyncio.Task[None] | None = None
         self._stopping = False
 
     def notify(self) -> None:
@@ -168,6 +190,7 @@ class InboxWorker:
             self._stopping = False
             self._loop = asyncio.get_running_loop()
             self._loop_task = self._loop.create_task(self._run())
+            self._renew_task = self._loop.create_task(self._renew_leases())
 
     async def recover(self) -> int:
         """Releases the claims of dead workers of this host; returns how many events."""
@@ -200,6 +223,11 @@ class InboxWorker:
             self._loop_task = None
         if self._running:
             await asyncio.wait(self._running, timeout=timeout)
+        if self._renew_task is not None:
+            self._renew_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._renew_task
+            self._renew_task = None
 
     async def run_once(self) -> int:
         """Claims and processes one batch; returns how many events it took (for tests, tools)."""
@@ -233,6 +261,24 @@ class InboxWorker:
             task.add_done_callback(self._finished)
         return bool(records) and len(records) == free
 
+    async def _renew_leases(self) -> None:
+        interval = self._lease.total_seconds() / 3
+        while True:
+            await asyncio.sleep(interval)
+            held = list(self._held)
+            if not held:
+                continue
+            try:
+                renewed = await asyncio.to_thread(
+                    self._inbox.renew, self.worker_id, held, lease=self._lease
+                )
+            except StoreError:
+                logger.exception("renewing the leases of %d inbox event(s) failed", len(held))
+                continue
+            if renewed < len(held):
+                # Finished meanwhile, or taken over after this process could not renew in time.
+                logger.debug("renewed %d of %d inbox leases", renewed, len(held))
+
     def _finished(self, task: asyncio.Task[None]) -> None:
         self._running.discard(task)
         self._wake.set()  # a conversation's next event may now be claimable
@@ -252,6 +298,7 @@ class InboxWorker:
 
     async def _process(self, record: InboxRecord) -> None:
         started = time.perf_counter()
+        self._held.add(record.id)
         try:
             await self._handler(record)
         except asyncio.CancelledError:
@@ -263,6 +310,8 @@ class InboxWorker:
                 # The claim stays until its lease expires; then the event is tried again.
                 logger.exception("inbox event %s: its failure could not be recorded", record.id)
             return
+        finally:
+            self._held.discard(record.id)
         elapsed = (time.perf_counter() - started) * 1000
         platform = record.event.context.platform.value
         INBOX_PROCESSED.labels(platform, "done").inc()

@@ -14,7 +14,7 @@ from typing import Any
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.future import create_engine
@@ -22,7 +22,7 @@ from sqlalchemy.pool import QueuePool
 
 from bot.errors import ConfigurationError, StoreError
 from bot.migrations.env_config import MIGRATIONS_DIR, VERSION_TABLE
-from bot.yamlconfig import load_yaml
+from bot.yamlconfig import expand_env, parse_yaml
 
 __all__ = ["DEFAULT_URL", "SocialStore", "store_url_from_endpoints"]
 
@@ -30,14 +30,24 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_URL = "sqlite:///var/social.db"
 
+# Replicas started together all migrate at start: on PostgreSQL they take turns on this
+# transaction-level advisory lock (an arbitrary constant of this project), and the later ones
+# find the schema at the head already.
+_MIGRATION_LOCK = 0x50C1A1
+
 
 def store_url_from_endpoints(path: Path, env: Mapping[str, str]) -> str:
     """The ``social_store.url`` of ``endpoints.yml`` (``${ENV}`` expanded), else the default.
 
+    Only that key is expanded: the variables of Rasa's sections (the action server's host, the
+    tracker database...) need not be set where only the social store is wanted (a replica on
+    another endpoints file, the action server).
+
     Raises:
         ConfigurationError: the file or the key is wrong.
     """
-    endpoints = load_yaml(path, env) or {}
+    endpoints, text = parse_yaml(path)
+    endpoints = endpoints or {}
     if not isinstance(endpoints, Mapping):
         raise ConfigurationError("expected a mapping at the top level", file=str(path))
     section = endpoints.get("social_store")
@@ -47,7 +57,7 @@ def store_url_from_endpoints(path: Path, env: Mapping[str, str]) -> str:
         raise ConfigurationError(
             "expected `url: <SQLAlchemy URL>` under it", file=str(path), key="social_store"
         )
-    return str(section["url"])
+    return str(expand_env(section["url"], env, file=str(path), text=text))
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -120,6 +130,10 @@ class SocialStore:
         config = self._alembic_config()
         try:
             with self.engine.begin() as connection:
+                if connection.dialect.name == "postgresql":
+                    connection.execute(
+                        text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK}
+                    )
                 config.attributes["connection"] = connection
                 command.upgrade(config, revision)
         except SQLAlchemyError as exc:

@@ -16,7 +16,7 @@ from ruamel.yaml.error import YAMLError
 
 from bot.errors import ConfigurationError
 
-__all__ = ["expand_env", "load_yaml"]
+__all__ = ["expand_env", "load_yaml", "parse_yaml"]
 
 
 class _PlainConstructor(SafeConstructor):
@@ -72,6 +72,17 @@ def load_yaml(path: Path, env: Mapping[str, str]) -> Any:
     Raises:
         ConfigurationError: the file is missing, is not valid YAML, or references an unset variable.
     """
+    parsed, text = parse_yaml(path)
+    return expand_env(parsed, env, file=str(path), text=text)
+
+
+def parse_yaml(path: Path) -> tuple[Any, str]:
+    """Parses ``path``, its ``${NAME}`` references left as they are; returns it and its text
+    (for ``expand_env`` of the part a reader needs).
+
+    Raises:
+        ConfigurationError: the file is missing or is not valid YAML.
+    """
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
@@ -85,4 +96,4 @@ def load_yaml(path: Path, env: Mapping[str, str]) -> Any:
         line = mark.line + 1 if mark is not None else None
         problem = getattr(exc, "problem", None) or str(exc)
         raise ConfigurationError(f"invalid YAML: {problem}", file=str(path), line=line) from exc
-    return expand_env(parsed, env, file=str(path), text=text)
+    return parsed, text

@@ -19,6 +19,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +32,7 @@ from sanic.response import HTTPResponse
 from bot.errors import InboundError, PayloadTooLarge, SocialCareError
 from bot.events import Skipped, SocialEvent
 from bot.inbox import Inbox, InboxRecord
-from bot.inbox_worker import InboxWorker, RetryPolicy
+from bot.inbox_worker import DEFAULT_LEASE_SECONDS, InboxWorker, RetryPolicy
 from bot.metrics import (
     DUPLICATE_EVENTS,
     INBOUND_EVENTS,
@@ -45,6 +46,7 @@ from bot.metrics import (
 )
 from bot.origins import CONTINUE_FROM_PUBLIC
 from bot.runtime import shared_store
+from bot.trackers import fail_loudly
 from channels.bot_thread import BOT_THREAD, share_agent
 from channels.social_output import SocialOutputChannel
 
@@ -80,6 +82,7 @@ class SocialInputChannel(InputChannel, abc.ABC):
         endpoints: the endpoints file whose ``social_store.url`` names the social store.
         max_body_bytes: larger deliveries are refused with 413.
         worker_concurrency: conversations processed at once by this process.
+        lease_seconds: how long the inbox claims of a process that died hold (see ``InboxWorker``).
         inbox: an inbox to use instead of the endpoints' store (tests).
     """
 
@@ -91,12 +94,14 @@ class SocialInputChannel(InputChannel, abc.ABC):
         endpoints: Path = Path("endpoints.yml"),
         max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
         worker_concurrency: int = 16,
+        lease_seconds: float = DEFAULT_LEASE_SECONDS,
         retry: RetryPolicy | None = None,
         inbox: Inbox | None = None,
     ) -> None:
         self._endpoints = endpoints
         self.max_body_bytes = max_body_bytes
         self._worker_concurrency = worker_concurrency
+        self._lease = timedelta(seconds=lease_seconds)
         self._retry = retry
         self._inbox = inbox
         self._tracker_store: Any = None  # Rasa's, once the server runs
@@ -283,6 +288,7 @@ class SocialInputChannel(InputChannel, abc.ABC):
             handle,
             platform=self.platform,
             concurrency=self._worker_concurrency,
+            lease=self._lease,
             retry=self._retry,
         )
 
@@ -309,6 +315,7 @@ class SocialInputChannel(InputChannel, abc.ABC):
             agent = getattr(app.ctx, "agent", None)
             share_agent(agent, asyncio.get_running_loop())
             channel._tracker_store = getattr(agent, "tracker_store", None)
+            fail_loudly(channel._tracker_store)  # a failed read or save retries the event
             channel.worker = channel.make_worker(on_new_message)
             BOT_THREAD.acquire()
             await BOT_THREAD.run(channel._start_worker())

@@ -58,21 +58,28 @@ def sandbox_spec(
     settings: Settings,
     *,
     port: int | None = None,
-    webhooks_of: str | None = None,
+    webhooks_of: str | Sequence[str] | None = None,
     extra: Sequence[str] = (),
 ) -> ServiceSpec:
     """The sandbox on ``port`` (default ``SANDBOX_PORT``), delivering to the Rasa server at
-    ``webhooks_of`` (default the one of ``settings``)."""
+    ``webhooks_of`` (default the one of ``settings``); several servers (replicas) take turns,
+    as behind a load balancer."""
     host = settings.bind_host
     port = port or settings.sandbox_port
-    rasa = webhooks_of or f"http://{host}:{settings.rasa_port}"
+    if webhooks_of is None:
+        webhooks_of = f"http://{host}:{settings.rasa_port}"
+    servers = [webhooks_of] if isinstance(webhooks_of, str) else list(webhooks_of)
     sandbox = f"http://{host}:{port}"
+
+    def webhooks(path: str) -> str:
+        return ",".join(f"{server}{path}" for server in servers)
+
     return ServiceSpec(
         name="sandbox" if port == settings.sandbox_port else f"sandbox-{port}",
         argv=[
             *(sys.executable, "-m", "sandbox", "--host", host, "--port", str(port)),
-            *("--facebook-webhook", f"{rasa}/webhooks/facebook/webhook"),
-            *("--x-webhook", f"{rasa}/webhooks/twitter/webhook"),
+            *("--facebook-webhook", webhooks("/webhooks/facebook/webhook")),
+            *("--x-webhook", webhooks("/webhooks/twitter/webhook")),
             *extra,
         ],
         url=f"{sandbox}/",

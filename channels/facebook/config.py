@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import BaseModel, Extra, Field, ValidationError, validator
 
 from bot.errors import ConfigurationError
+from bot.inbox_worker import DEFAULT_LEASE_SECONDS
 
 __all__ = [
     "CREDENTIALS_FILE",
@@ -104,6 +105,8 @@ class FacebookConfig(_Settings):
     graph_version: str = Field(DEFAULT_GRAPH_VERSION, regex=r"^v[0-9]+\.[0-9]+$")
     accept_sha1_only: bool = False  # opt-in: accept deliveries signed with X-Hub-Signature only
     max_body_bytes: int = Field(1024 * 1024, gt=0)
+    # Seconds before another replica takes back the events of a replica that died mid-turn.
+    inbox_lease_seconds: float = Field(DEFAULT_LEASE_SECONDS, gt=0)
     edits: EditPolicy = EditPolicy.NEW_IF_UNANSWERED
     # A referral alone (an m.me link opened on an existing thread) from a link other than our
     # call to action (a campaign) reaches Rasa as this intent, so the bot can greet; null: such

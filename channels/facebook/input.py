@@ -94,6 +94,7 @@ class FacebookInput(SocialInputChannel):
             endpoints=endpoints,
             max_body_bytes=config.max_body_bytes,
             worker_concurrency=worker_concurrency,
+            lease_seconds=config.inbox_lease_seconds,
             retry=retry,
             inbox=Inbox(store) if store is not None else None,
         )

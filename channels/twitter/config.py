@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import BaseModel, Field, ValidationError, validator
 
 from bot.errors import ConfigurationError
+from bot.inbox_worker import DEFAULT_LEASE_SECONDS
 
 __all__ = ["CREDENTIALS_FILE", "CREDENTIALS_KEY", "TwitterAccount", "TwitterConfig"]
 
@@ -62,6 +63,8 @@ class TwitterConfig(BaseModel):
     oauth2_client_secret: str | None = None
     api_url: str = Field(..., regex=r"^https?://[^\s/]+(/\S*)?$")
     max_body_bytes: int = Field(DEFAULT_MAX_BODY_BYTES, gt=0)
+    # Seconds before another replica takes back the events of a replica that died mid-turn.
+    inbox_lease_seconds: float = Field(DEFAULT_LEASE_SECONDS, gt=0)
     timeout: float = Field(10.0, gt=0)
     accounts: list[TwitterAccount] = Field(..., min_items=1)
 

@@ -70,6 +70,7 @@ class TwitterInput(SocialInputChannel):
         **kwargs: Any,
     ) -> None:
         kwargs.setdefault("max_body_bytes", config.max_body_bytes)
+        kwargs.setdefault("lease_seconds", config.inbox_lease_seconds)
         super().__init__(**kwargs)
         self.config = config
         self.client = XClient(config.api_url, timeout=config.timeout, transport=transport)

@@ -12,7 +12,7 @@ import pytest
 
 from bot.errors import InvalidRequest, RateLimited, TransientPlatformError
 from bot.inbox import Inbox, InboxRecord, InboxStatus
-from bot.inbox_worker import InboxWorker, RetryPolicy, dead_local_claimants
+from bot.inbox_worker import InboxWorker, RetryPolicy, dead_local_claimants, worker_identity
 from bot.store import SocialStore
 from tests.factories import make_event
 
@@ -163,6 +163,37 @@ async def test_events_left_by_a_crashed_worker_are_processed_after_the_lease(
     assert inbox.get("orphan").status is InboxStatus.DONE  # type: ignore[union-attr]
 
 
+async def test_a_turn_longer_than_the_lease_keeps_its_claim(store: SocialStore) -> None:
+    inbox = Inbox(store)
+    inbox.add(make_event("messenger", dedupe_key="long-turn"))
+    handler = RecordingHandler(delay=1.0)  # more than three leases
+    lease = timedelta(milliseconds=300)
+    worker = InboxWorker(inbox, handler, lease=lease, poll_interval=0.02, retry=FAST_RETRY)
+    worker.start()
+    worker.notify()
+    await asyncio.wait_for(handler.started.wait(), 5)
+
+    taken_over = []
+    for _ in range(8):  # another replica keeps trying while the turn runs
+        await asyncio.sleep(0.1)
+        taken_over += await asyncio.to_thread(inbox.claim, "other-replica", lease=lease)
+    await worker.stop()
+
+    assert taken_over == []
+    assert handler.seen == ["long-turn"]
+    assert inbox.get("long-turn").status is InboxStatus.DONE  # type: ignore[union-attr]
+
+
+def test_only_the_holder_renews_a_claim(store: SocialStore) -> None:
+    inbox = Inbox(store)
+    inbox.add(make_event("messenger", dedupe_key="held"))
+    [record] = inbox.claim("holder", lease=timedelta(seconds=1))
+
+    assert inbox.renew("stranger", [record.id], lease=timedelta(minutes=5)) == 0
+    assert inbox.renew("holder", [record.id], lease=timedelta(minutes=5)) == 1
+    assert inbox.renew("holder", [], lease=timedelta(minutes=5)) == 0
+
+
 async def test_stopping_finishes_the_events_in_flight(store: SocialStore) -> None:
     inbox = Inbox(store)
     inbox.add(make_event("messenger", dedupe_key="slow"))
@@ -195,10 +226,20 @@ def test_only_this_hosts_claimants_whose_process_is_gone_are_dead() -> None:
         f"here:{gone}:abc123",  # exited
         f"here:{os.getpid()}:def456",  # this very process
         "elsewhere:1:aaaaaa",  # another host: left to its lease
+        f"here~4026532000:{gone}:bbb789",  # another PID namespace (container) of this host
         "not-a-worker-id",
     ]
 
     assert dead_local_claimants(claimants, host="here") == [f"here:{gone}:abc123"]
+
+
+def test_a_worker_is_known_by_its_host_and_pid_namespace() -> None:
+    namespace = os.readlink("/proc/self/ns/pid").strip("pid:[]")
+
+    host, pid, _ = worker_identity().rsplit(":", 2)
+
+    assert host == f"{socket.gethostname()[:32]}~{namespace}"
+    assert pid == str(os.getpid())
 
 
 async def test_a_restarted_worker_takes_back_the_events_of_its_crashed_predecessor(
@@ -207,7 +248,8 @@ async def test_a_restarted_worker_takes_back_the_events_of_its_crashed_predecess
     inbox = Inbox(store)
     gone = await asyncio.to_thread(exited_pid)
     inbox.add(make_event("messenger", dedupe_key="k1"))
-    dead_worker = f"{socket.gethostname()[:32]}:{gone}:abc123"
+    this_host = worker_identity().rsplit(":", 2)[0]
+    dead_worker = f"{this_host}:{gone}:abc123"
     [claimed] = inbox.claim(dead_worker, lease=timedelta(hours=1))
     handled: list[str] = []
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -28,6 +29,19 @@ def test_upgrade_creates_the_schema_at_the_latest_revision(store_url: str) -> No
     assert store.current_revision() == HEAD
     assert "inbox_events" in inspect(store.engine).get_table_names()
     store.dispose()
+
+
+# Replicas share a PostgreSQL database; several processes on one SQLite file are not supported.
+@pytest.mark.parametrize("store_url", ["postgresql"], indirect=True)
+def test_replicas_starting_together_migrate_one_after_the_other(store_url: str) -> None:
+    replicas = [SocialStore.from_url(store_url) for _ in range(3)]
+
+    with ThreadPoolExecutor(len(replicas)) as pool:
+        list(pool.map(lambda replica: replica.upgrade(), replicas))  # none raises
+
+    assert {replica.current_revision() for replica in replicas} == {HEAD}
+    for replica in replicas:
+        replica.dispose()
 
 
 def test_upgrade_keeps_existing_data_and_is_idempotent(store: SocialStore) -> None:
@@ -107,6 +121,24 @@ def test_store_url_comes_from_endpoints(
     path.write_text(endpoints)
 
     assert store_url_from_endpoints(path, env) == url
+
+
+@pytest.mark.parametrize("name", ["endpoints.yml", "endpoints.production.yml"])
+def test_the_social_store_needs_only_its_own_variable(name: str) -> None:
+    # Rasa's sections reference BIND_HOST, POSTGRES_HOST...: a replica or the action server in
+    # production sets only what its own processes read.
+    url = "postgresql+psycopg2://rasa@db.internal:5432/social"
+    root = Path(__file__).resolve().parents[2]
+
+    assert store_url_from_endpoints(root / name, {"SOCIAL_STORE_URL": url}) == url
+
+
+def test_an_unset_store_variable_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "endpoints.yml"
+    path.write_text("social_store:\n  url: ${SOCIAL_STORE_URL}\n")
+
+    with pytest.raises(ConfigurationError, match="SOCIAL_STORE_URL is referenced but not set"):
+        store_url_from_endpoints(path, {})
 
 
 def test_a_social_store_section_without_url_is_named(tmp_path: Path) -> None:

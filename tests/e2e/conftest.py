@@ -66,6 +66,16 @@ def always_open_routing(var: Path) -> Path:
     return path
 
 
+def fetch_tracker(rasa_url: str, token: str, sender: str) -> dict[str, Any]:
+    """The conversation's tracker, through the token-protected HTTP API of ``rasa_url``."""
+    response = httpx.get(
+        f"{rasa_url}/conversations/{sender}/tracker", params={"token": token}, timeout=30
+    )
+    response.raise_for_status()
+    tracker: dict[str, Any] = response.json()
+    return tracker
+
+
 @pytest.fixture(scope="session")
 def model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The trained model of the current files (trained once, then cached by content hash)."""
@@ -132,14 +142,7 @@ class RunningStack:
 
     def tracker(self, sender: str) -> dict[str, Any]:
         """The conversation's tracker, through the token-protected HTTP API."""
-        response = httpx.get(
-            f"{self.rasa_url}/conversations/{sender}/tracker",
-            params={"token": self.settings.rasa_token},
-            timeout=30,
-        )
-        response.raise_for_status()
-        tracker: dict[str, Any] = response.json()
-        return tracker
+        return fetch_tracker(self.rasa_url, self.settings.rasa_token, sender)
 
 
 @pytest.fixture(scope="session")

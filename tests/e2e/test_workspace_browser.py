@@ -16,6 +16,7 @@ import pytest
 
 from tests.e2e.conftest import ROOT, RunningStack
 from tests.factories import PAGE_ID, X_ACCOUNT_ID, context_dict
+from tests.services import missing_service
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -48,9 +49,7 @@ def page(stack: RunningStack) -> Iterator[Any]:
     """A chromium page; the test skips without the browser, and fails so under CI."""
     missing = _missing()
     if missing:
-        if os.environ.get("CI") == "true":
-            pytest.fail(missing)
-        pytest.skip(missing)
+        missing_service("the browser", missing, "see README.md, Tests")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
