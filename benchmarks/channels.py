@@ -106,20 +106,29 @@ def _cpu_seconds(pid: int) -> float:
 class Bench:
     """The running stack: one Rasa server with every channel, two sandboxes, the action server."""
 
-    def __init__(self, stack: Stack, settings: Settings, builtin_port: int) -> None:
+    def __init__(self, stack: Stack, settings: Settings, builtin_port: int | None) -> None:
         self.stack = stack
         self.settings = settings
         host = settings.bind_host
         self.ours = SandboxClient(f"http://{host}:{settings.sandbox_port}", timeout=120)
-        self.peer = SandboxClient(f"http://{host}:{builtin_port}", timeout=120)
-        self.rasa_url = f"http://{host}:{settings.rasa_port}"
+        # The sandbox of Rasa's built-in channel, when it runs.
+        self.peer = (
+            SandboxClient(f"http://{host}:{builtin_port}", timeout=120) if builtin_port else None
+        )
+        self.rasa_urls = [f"http://{host}:{settings.rasa_port}"]
 
-    @property
-    def rasa_pid(self) -> int:
-        return next(s.process.pid for s in self.stack.services if s.spec.name == "rasa")
+    def cpu_seconds(self) -> float:
+        """User + system CPU time of every Rasa server (replica) so far."""
+        return sum(
+            _cpu_seconds(service.process.pid)
+            for service in self.stack.services
+            if service.spec.name.startswith("rasa")
+        )
 
     def set_latency(self, latency_ms: int) -> None:
         for client in (self.ours, self.peer):
+            if client is None:
+                continue
             client.clear_faults()
             if latency_ms:
                 for endpoint in ("facebook.messages", "x.dm", "x.tweets"):
@@ -184,13 +193,15 @@ def social_channel(
     deliveries: int,
     concurrency: int,
     prefix: str,
+    batch: bool = True,
 ) -> Result:
-    """N one-message deliveries through the sandbox to one of the social channels."""
+    """N one-message deliveries through the sandbox to one of the social channels (then, on
+    Facebook, deliveries of 3 events unless ``batch`` is false)."""
     consumers = bench.personas(client, platform, f"{prefix}{latency}x", deliveries)
     endpoint = "facebook.messages" if platform == "facebook" else "x.dm"
     calls_since = _last_seq(client.calls())
     deliveries_since = _last_seq(client.deliveries())
-    cpu = _cpu_seconds(bench.rasa_pid)
+    cpu = bench.cpu_seconds()
     started = time.time()
 
     def send(consumer: str) -> Callable[[], None]:
@@ -207,9 +218,9 @@ def social_channel(
         answered=answered,
         seconds=max(last - started, 1e-3),
         webhook_ms=_delivery_ms(client, deliveries_since),
-        cpu_seconds=_cpu_seconds(bench.rasa_pid) - cpu,
+        cpu_seconds=bench.cpu_seconds() - cpu,
     )
-    if platform == "facebook":
+    if platform == "facebook" and batch:
         result.batch_sent, result.batch_answered = batches(bench, client, f"{prefix}{latency}b")
     return result
 
@@ -230,8 +241,9 @@ def batches(bench: Bench, client: SandboxClient, prefix: str) -> tuple[int, int]
 
 
 def rest_channel(bench: Bench, latency: int, deliveries: int, concurrency: int) -> Result:
-    """N messages to Rasa's REST channel (its answers come back in the HTTP response)."""
-    cpu = _cpu_seconds(bench.rasa_pid)
+    """N messages to Rasa's REST channel (its answers come back in the HTTP response); with
+    several replicas, the messages take turns between them."""
+    cpu = bench.cpu_seconds()
     started = time.time()
     answered = [0]
 
@@ -239,7 +251,7 @@ def rest_channel(bench: Bench, latency: int, deliveries: int, concurrency: int) 
         def post() -> float:
             began = time.perf_counter()
             reply = httpx.post(
-                f"{bench.rasa_url}/webhooks/rest/webhook",
+                f"{bench.rasa_urls[index % len(bench.rasa_urls)]}/webhooks/rest/webhook",
                 json={"sender": f"rest-{latency}-{index}", "message": QUESTION},
                 timeout=300,
             )
@@ -257,7 +269,7 @@ def rest_channel(bench: Bench, latency: int, deliveries: int, concurrency: int) 
         answered=answered[0],
         seconds=time.time() - started,
         webhook_ms=times,
-        cpu_seconds=_cpu_seconds(bench.rasa_pid) - cpu,
+        cpu_seconds=bench.cpu_seconds() - cpu,
     )
 
 
@@ -350,7 +362,7 @@ def main(argv: list[str] | None = None) -> int:
                     ("x", "our X channel", bench.ours, "x", "x"),
                 ]
                 for key, name, client, platform, prefix in runs:
-                    if key not in chosen:
+                    if key not in chosen or client is None:
                         continue
                     print(f"{name}, {latency} ms API latency...", flush=True)
                     results.append(

@@ -135,26 +135,40 @@ async def drain(store: SocialStore, name: str, events: int, workers: int) -> Dra
 
 
 @contextmanager
-def postgres_store(url: str) -> Iterator[SocialStore | None]:
-    """A fresh database on the PostgreSQL server at ``url`` (None when it cannot be reached)."""
+def fresh_database(url: str, prefix: str) -> Iterator[str | None]:
+    """The URL of a new database on the PostgreSQL server of ``url``, dropped afterwards (None
+    when the server cannot be reached)."""
     admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    name = f"bench_inbox_{uuid.uuid4().hex[:8]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
     try:
         with admin.connect() as connection:
             connection.execute(text(f'CREATE DATABASE "{name}"'))
     except OperationalError as error:
-        print(f"PostgreSQL at {url} cannot be reached, measured on SQLite only: {error}")
+        print(f"PostgreSQL at {url} cannot be reached: {error}")
+        admin.dispose()
         yield None
         return
-    store = SocialStore.from_url(url.rsplit("/", 1)[0] + f"/{name}")
     try:
-        store.upgrade()
-        yield store
+        yield url.rsplit("/", 1)[0] + f"/{name}"
     finally:
-        store.dispose()
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@contextmanager
+def postgres_store(url: str) -> Iterator[SocialStore | None]:
+    """A migrated social store in a new database (None when PostgreSQL cannot be reached)."""
+    with fresh_database(url, "bench_inbox") as database:
+        if database is None:
+            yield None
+            return
+        store = SocialStore.from_url(database)
+        try:
+            store.upgrade()
+            yield store
+        finally:
+            store.dispose()
 
 
 @contextmanager

@@ -1,0 +1,189 @@
+"""One and two ``rasa run`` replicas in production set-up: our Facebook and X channels and Rasa's
+REST channel, on the same model and machine.
+
+Each set-up: a fresh PostgreSQL database (Rasa's trackers and the social store), the local Redis
+(Rasa's lock store), one action server and the sandbox, whose webhooks take turns between the
+replicas as a load balancer's would (REST messages too). The sandbox's API answers after
+``--latency`` ms. Printed: events answered per second, the webhook's answer time p50 / p99,
+answered out of sent, and the replicas' CPU-seconds per answered event (all replicas summed).
+
+Run: .venv/bin/python -m benchmarks.replicas [--deliveries 300] [--concurrency 20] [--latency 100]
+     (prints a table; writes benchmarks/results/replicas.md)
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+
+from benchmarks.channels import PAGE_ID, Bench, Result, free_ports, rest_channel, social_channel
+from benchmarks.inbox import DEFAULT_POSTGRES, fresh_database
+from benchmarks.report import publish
+from bot.settings import Settings, read_env_file
+from launcher.cli import child_environment
+from launcher.model import ensure_model
+from launcher.stack import Stack, actions_spec, rasa_spec, sandbox_spec
+
+ROOT = Path(__file__).resolve().parent.parent
+REDIS = "127.0.0.1", "6379", "0"
+
+CREDENTIALS = """
+rest:
+channels.facebook.FacebookInput:
+  app_secret: ${{FACEBOOK_APP_SECRET}}
+  verify_token: ${{FACEBOOK_VERIFY_TOKEN}}
+  graph_url: {graph_url}
+  pages:
+    - id: "{page_id}"
+      username: brightcart
+      access_token: ${{FACEBOOK_PAGE_ACCESS_TOKEN}}
+channels.twitter.TwitterInput:
+  consumer_secret: ${{X_CONSUMER_SECRET}}
+  api_url: {x_url}
+  accounts:
+    - id: "2244994945"
+      screen_name: Brightcart
+      access_token: ${{X_ACCESS_TOKEN}}
+"""
+
+
+@contextmanager
+def replicas(var: Path, count: int, database_url: str, concurrency: int) -> Iterator[Bench]:
+    """``count`` replicas on ``endpoints.production.yml``, the action server and the sandbox."""
+    ports = free_ports(2 + count)
+    actions_port, sandbox_port, *rasa_ports = ports
+    database = make_url(database_url)
+    env = {
+        **os.environ,
+        **read_env_file(ROOT / ".env.example"),
+        "RASA_PORT": str(rasa_ports[0]),
+        "ACTIONS_PORT": str(actions_port),
+        "SANDBOX_PORT": str(sandbox_port),
+        "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{actions_port}/webhook",
+        "POSTGRES_HOST": database.host or "127.0.0.1",
+        "POSTGRES_PORT": str(database.port or 5432),
+        "POSTGRES_USER": database.username or "postgres",
+        "POSTGRES_PASSWORD": database.password or "",
+        "TRACKER_STORE_DB": database.database or "",
+        "POSTGRES_LOGIN_DB": make_url(DEFAULT_POSTGRES).database or "postgres",
+        "REDIS_HOST": REDIS[0],
+        "REDIS_PORT": REDIS[1],
+        "REDIS_DB": REDIS[2],
+        "REDIS_PASSWORD": "",
+        "SOCIAL_STORE_URL": database_url,
+    }
+    settings = Settings.from_env(env)
+    host = settings.bind_host
+    child_env = child_environment(ROOT, env, settings)
+    model = ensure_model(ROOT, child_env)
+    credentials = var / "credentials.yml"
+    credentials.write_text(
+        CREDENTIALS.format(
+            graph_url=f"http://{host}:{sandbox_port}/graph",
+            x_url=f"http://{host}:{sandbox_port}/x",
+            page_id=PAGE_ID,
+        )
+    )
+    urls = [f"http://{host}:{port}" for port in rasa_ports]
+    long_wait = (
+        *("--facebook-timeout", "120", "--x-timeout", "120"),
+        *("--delivery-concurrency", str(concurrency)),
+    )
+    specs = [
+        sandbox_spec(settings, webhooks_of=urls, extra=long_wait),
+        actions_spec(settings),
+        *(
+            rasa_spec(
+                settings,
+                model,
+                port=port,
+                credentials=str(credentials),
+                endpoints="endpoints.production.yml",
+                name=f"rasa-{index}",
+            )
+            for index, port in enumerate(rasa_ports)
+        ),
+    ]
+    stack = Stack(ROOT, specs, child_env, var / "log")
+    stack.start()
+    try:
+        bench = Bench(stack, settings, None)
+        bench.rasa_urls = urls
+        yield bench
+    finally:
+        stack.stop()
+
+
+def measure(count: int, deliveries: int, concurrency: int, latency: int) -> list[Result]:
+    """The three channels on ``count`` replicas."""
+    results: list[Result] = []
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-replicas-") as folder,
+        fresh_database(DEFAULT_POSTGRES, "bench_replicas") as database,
+    ):
+        if database is None:
+            raise SystemExit("the replicas benchmark needs PostgreSQL (and Redis)")
+        with replicas(Path(folder), count, database, concurrency) as bench:
+            bench.set_latency(latency)
+            label = f"{count} replica{'s' if count > 1 else ''}"
+            for platform, name, prefix in (("facebook", "Facebook", "fb"), ("x", "X", "x")):
+                print(f"our {name} channel, {label}...", flush=True)
+                result = social_channel(
+                    bench,
+                    f"our {name} channel, {label}",
+                    bench.ours,
+                    platform,
+                    latency,
+                    deliveries,
+                    concurrency,
+                    f"{prefix}{count}r",
+                    batch=False,
+                )
+                results.append(result)
+                print(result.row(), flush=True)
+            print(f"Rasa REST channel, {label}...", flush=True)
+            rest = rest_channel(bench, latency, deliveries, concurrency)
+            rest.channel = f"Rasa REST channel, {label}"
+            results.append(rest)
+            print(rest.row(), flush=True)
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.replicas", description=__doc__)
+    parser.add_argument("--deliveries", type=int, default=300)
+    parser.add_argument("--concurrency", type=int, default=20)
+    parser.add_argument("--latency", type=int, default=100, help="API latency in ms")
+    parser.add_argument("--replicas", default="1,2", help="replica counts to measure")
+    args = parser.parse_args(argv)
+    results: list[Result] = []
+    for count in (int(value) for value in args.replicas.split(",")):
+        results.extend(measure(count, args.deliveries, args.concurrency, args.latency))
+    publish(
+        "replicas",
+        [
+            "# Replicas benchmark",
+            "",
+            f"{args.deliveries} messages, each from its own consumer, {args.concurrency} at a "
+            f"time; API latency {args.latency} ms; PostgreSQL trackers and social store, Redis "
+            "locks; the webhooks (and REST messages) take turns between the replicas.",
+            f"Command: `.venv/bin/python -m benchmarks.replicas --deliveries {args.deliveries} "
+            f"--concurrency {args.concurrency} --latency {args.latency}`",
+            "",
+            "| channel | API latency (ms) | answered/s | webhook p50 (ms) | webhook p99 (ms) "
+            "| answered/sent | batches of 3: answered/sent | CPU ms per answer (all replicas) |",
+            "| --- | --- | --- | --- | --- | --- | --- | --- |",
+            *(result.row() for result in results),
+        ],
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
