@@ -38,7 +38,7 @@ QUESTION = "what are your opening hours?"
 BATCHES = 30  # deliveries of 3 events
 PAGE_ID = "100200300400500"
 
-CREDENTIALS = """
+OUR_CREDENTIALS = """
 rest:
 channels.facebook.FacebookInput:
   app_secret: ${{FACEBOOK_APP_SECRET}}
@@ -55,11 +55,15 @@ channels.twitter.TwitterInput:
     - id: "2244994945"
       screen_name: Brightcart
       access_token: ${{X_ACCESS_TOKEN}}
-benchmarks.peers.BuiltinFacebookInput:
+"""
+CREDENTIALS = (
+    OUR_CREDENTIALS
+    + """benchmarks.peers.BuiltinFacebookInput:
   verify: ${{FACEBOOK_VERIFY_TOKEN}}
   secret: ${{FACEBOOK_APP_SECRET}}
   page-access-token: ${{FACEBOOK_PAGE_ACCESS_TOKEN}}
 """
+)
 
 
 @dataclass

@@ -22,7 +22,15 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
-from benchmarks.channels import PAGE_ID, Bench, Result, free_ports, rest_channel, social_channel
+from benchmarks.channels import (
+    OUR_CREDENTIALS,
+    PAGE_ID,
+    Bench,
+    Result,
+    free_ports,
+    rest_channel,
+    social_channel,
+)
 from benchmarks.inbox import DEFAULT_POSTGRES, fresh_database
 from benchmarks.report import publish
 from bot.settings import Settings, read_env_file
@@ -32,25 +40,6 @@ from launcher.stack import Stack, actions_spec, rasa_spec, sandbox_spec
 
 ROOT = Path(__file__).resolve().parent.parent
 REDIS = "127.0.0.1", "6379", "0"
-
-CREDENTIALS = """
-rest:
-channels.facebook.FacebookInput:
-  app_secret: ${{FACEBOOK_APP_SECRET}}
-  verify_token: ${{FACEBOOK_VERIFY_TOKEN}}
-  graph_url: {graph_url}
-  pages:
-    - id: "{page_id}"
-      username: brightcart
-      access_token: ${{FACEBOOK_PAGE_ACCESS_TOKEN}}
-channels.twitter.TwitterInput:
-  consumer_secret: ${{X_CONSUMER_SECRET}}
-  api_url: {x_url}
-  accounts:
-    - id: "2244994945"
-      screen_name: Brightcart
-      access_token: ${{X_ACCESS_TOKEN}}
-"""
 
 
 @contextmanager
@@ -84,7 +73,7 @@ def replicas(var: Path, count: int, database_url: str, concurrency: int) -> Iter
     model = ensure_model(ROOT, child_env)
     credentials = var / "credentials.yml"
     credentials.write_text(
-        CREDENTIALS.format(
+        OUR_CREDENTIALS.format(
             graph_url=f"http://{host}:{sandbox_port}/graph",
             x_url=f"http://{host}:{sandbox_port}/x",
             page_id=PAGE_ID,
