@@ -1,5 +1,5 @@
-"""One and two ``rasa run`` replicas in production set-up: our Facebook and X channels and Rasa's
-REST channel, on the same model and machine.
+"""One and two ``rasa run`` replicas in production set-up: our Facebook and X channels, Rasa's
+built-in Facebook channel and its REST channel, on the same model and machine.
 
 Each set-up: a fresh PostgreSQL database (Rasa's trackers and the social store), the local Redis
 (Rasa's lock store), one action server and the sandbox, whose webhooks take turns between the
@@ -23,7 +23,7 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 
 from benchmarks.channels import (
-    OUR_CREDENTIALS,
+    CREDENTIALS,
     PAGE_ID,
     Bench,
     Result,
@@ -45,8 +45,8 @@ REDIS = "127.0.0.1", "6379", "0"
 @contextmanager
 def replicas(var: Path, count: int, database_url: str, concurrency: int) -> Iterator[Bench]:
     """``count`` replicas on ``endpoints.production.yml``, the action server and the sandbox."""
-    ports = free_ports(2 + count)
-    actions_port, sandbox_port, *rasa_ports = ports
+    ports = free_ports(3 + count)
+    actions_port, sandbox_port, builtin_port, *rasa_ports = ports
     database = make_url(database_url)
     env = {
         **os.environ,
@@ -70,10 +70,11 @@ def replicas(var: Path, count: int, database_url: str, concurrency: int) -> Iter
     settings = Settings.from_env(env)
     host = settings.bind_host
     child_env = child_environment(ROOT, env, settings)
+    child_env["BENCH_BUILTIN_GRAPH_URL"] = f"http://{host}:{builtin_port}/graph/v19.0"
     model = ensure_model(ROOT, child_env)
     credentials = var / "credentials.yml"
     credentials.write_text(
-        OUR_CREDENTIALS.format(
+        CREDENTIALS.format(
             graph_url=f"http://{host}:{sandbox_port}/graph",
             x_url=f"http://{host}:{sandbox_port}/x",
             page_id=PAGE_ID,
@@ -84,8 +85,14 @@ def replicas(var: Path, count: int, database_url: str, concurrency: int) -> Iter
         *("--facebook-timeout", "120", "--x-timeout", "120"),
         *("--delivery-concurrency", str(concurrency)),
     )
+    # Rasa's built-in channel gets a sandbox of its own, its webhooks taking turns likewise.
+    peer = sandbox_spec(settings, port=builtin_port, webhooks_of=urls, extra=long_wait)
+    peer.argv[peer.argv.index("--facebook-webhook") + 1] = ",".join(
+        f"{url}/webhooks/facebook_builtin/webhook" for url in urls
+    )
     specs = [
         sandbox_spec(settings, webhooks_of=urls, extra=long_wait),
+        peer,
         actions_spec(settings),
         *(
             rasa_spec(
@@ -102,7 +109,7 @@ def replicas(var: Path, count: int, database_url: str, concurrency: int) -> Iter
     stack = Stack(ROOT, specs, child_env, var / "log")
     stack.start()
     try:
-        bench = Bench(stack, settings, None)
+        bench = Bench(stack, settings, builtin_port)
         bench.rasa_urls = urls
         yield bench
     finally:
@@ -121,12 +128,19 @@ def measure(count: int, deliveries: int, concurrency: int, latency: int) -> list
         with replicas(Path(folder), count, database, concurrency) as bench:
             bench.set_latency(latency)
             label = f"{count} replica{'s' if count > 1 else ''}"
-            for platform, name, prefix in (("facebook", "Facebook", "fb"), ("x", "X", "x")):
-                print(f"our {name} channel, {label}...", flush=True)
+            runs = (
+                (bench.ours, "facebook", "our Facebook channel", "fb"),
+                (bench.peer, "facebook", "Rasa's built-in facebook", "peer"),
+                (bench.ours, "x", "our X channel", "x"),
+            )
+            for client, platform, name, prefix in runs:
+                if client is None:
+                    continue
+                print(f"{name}, {label}...", flush=True)
                 result = social_channel(
                     bench,
-                    f"our {name} channel, {label}",
-                    bench.ours,
+                    f"{name}, {label}",
+                    client,
                     platform,
                     latency,
                     deliveries,
