@@ -29,7 +29,7 @@ import httpx
 from bot.settings import Settings, read_env_file
 from launcher.cli import child_environment
 from launcher.model import ensure_model
-from launcher.stack import Stack, actions_spec, rasa_spec, sandbox_spec
+from launcher.stack import ServiceSpec, Stack, actions_spec, rasa_spec, sandbox_spec
 from sandbox.client import SandboxClient
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -293,18 +293,24 @@ def free_ports(count: int) -> list[int]:
             probe.close()
 
 
-def start(var: Path, concurrency: int) -> tuple[Stack, Settings, int]:
-    """The model, two sandboxes, the action server and one Rasa server with every channel."""
-    rasa_port, actions_port, sandbox_port, builtin_port = free_ports(4)
-    env = {
-        **read_env_file(ROOT / ".env.example"),
-        "RASA_PORT": str(rasa_port),
-        "ACTIONS_PORT": str(actions_port),
-        "SANDBOX_PORT": str(sandbox_port),
-        "TRACKER_STORE_DB": str(var / "rasa.db"),
-        "SOCIAL_STORE_URL": f"sqlite:///{var / 'social.db'}",
-    }
-    env = {**os.environ, **env}
+@dataclass
+class Parts:
+    """What every benchmark stack is made of, before the Rasa servers: the settings, the
+    children's environment, the model, the credentials, and the two sandboxes (ours, and the
+    built-in channel's), whose webhooks take turns between ``urls``."""
+
+    settings: Settings
+    child_env: dict[str, str]
+    model: Path
+    credentials: Path
+    urls: list[str]
+    sandboxes: list[ServiceSpec]
+
+
+def parts(
+    var: Path, env: dict[str, str], rasa_ports: list[int], builtin_port: int, concurrency: int
+) -> Parts:
+    """The shared parts of a benchmark stack for Rasa servers on ``rasa_ports``."""
     settings = Settings.from_env(env)
     host = settings.bind_host
     child_env = child_environment(ROOT, env, settings)
@@ -313,27 +319,44 @@ def start(var: Path, concurrency: int) -> tuple[Stack, Settings, int]:
     credentials = var / "credentials.yml"
     credentials.write_text(
         CREDENTIALS.format(
-            graph_url=f"http://{host}:{sandbox_port}/graph",
-            x_url=f"http://{host}:{sandbox_port}/x",
+            graph_url=f"http://{host}:{settings.sandbox_port}/graph",
+            x_url=f"http://{host}:{settings.sandbox_port}/x",
             page_id=PAGE_ID,
         )
     )
-    rasa = f"http://{host}:{rasa_port}"
+    urls = [f"http://{host}:{port}" for port in rasa_ports]
     # Webhooks answered up to 2 min late are not retried (the peer's can be that slow), and
     # deliveries go out `concurrency` at a time, as the platforms send them.
     long_wait = (
         *("--facebook-timeout", "120", "--x-timeout", "120"),
         *("--delivery-concurrency", str(concurrency)),
     )
-    peer = sandbox_spec(settings, port=builtin_port, extra=long_wait)
-    peer.argv[peer.argv.index("--facebook-webhook") + 1] = (
-        f"{rasa}/webhooks/facebook_builtin/webhook"
+    peer = sandbox_spec(settings, port=builtin_port, webhooks_of=urls, extra=long_wait)
+    peer.argv[peer.argv.index("--facebook-webhook") + 1] = ",".join(
+        f"{url}/webhooks/facebook_builtin/webhook" for url in urls
     )
+    ours = sandbox_spec(settings, webhooks_of=urls, extra=long_wait)
+    return Parts(settings, child_env, model, credentials, urls, [ours, peer])
+
+
+def start(var: Path, concurrency: int) -> tuple[Stack, Settings, int]:
+    """The model, two sandboxes, the action server and one Rasa server with every channel."""
+    rasa_port, actions_port, sandbox_port, builtin_port = free_ports(4)
+    env = {
+        **os.environ,
+        **read_env_file(ROOT / ".env.example"),
+        "RASA_PORT": str(rasa_port),
+        "ACTIONS_PORT": str(actions_port),
+        "SANDBOX_PORT": str(sandbox_port),
+        "TRACKER_STORE_DB": str(var / "rasa.db"),
+        "SOCIAL_STORE_URL": f"sqlite:///{var / 'social.db'}",
+    }
+    made = parts(var, env, [rasa_port], builtin_port, concurrency)
+    settings, child_env = made.settings, made.child_env
     specs = [
-        sandbox_spec(settings, extra=long_wait),
-        peer,
+        *made.sandboxes,
         actions_spec(settings),
-        rasa_spec(settings, model, credentials=str(credentials)),
+        rasa_spec(settings, made.model, credentials=str(made.credentials)),
     ]
     stack = Stack(ROOT, specs, child_env, var / "log")
     stack.start()

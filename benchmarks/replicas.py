@@ -23,20 +23,17 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 
 from benchmarks.channels import (
-    CREDENTIALS,
-    PAGE_ID,
     Bench,
     Result,
     free_ports,
+    parts,
     rest_channel,
     social_channel,
 )
 from benchmarks.inbox import DEFAULT_POSTGRES, fresh_database
 from benchmarks.report import publish
-from bot.settings import Settings, read_env_file
-from launcher.cli import child_environment
-from launcher.model import ensure_model
-from launcher.stack import Stack, actions_spec, rasa_spec, sandbox_spec
+from bot.settings import read_env_file
+from launcher.stack import Stack, actions_spec, rasa_spec
 
 ROOT = Path(__file__).resolve().parent.parent
 REDIS = "127.0.0.1", "6379", "0"
@@ -67,39 +64,17 @@ def replicas(var: Path, count: int, database_url: str, concurrency: int) -> Iter
         "REDIS_PASSWORD": "",
         "SOCIAL_STORE_URL": database_url,
     }
-    settings = Settings.from_env(env)
-    host = settings.bind_host
-    child_env = child_environment(ROOT, env, settings)
-    child_env["BENCH_BUILTIN_GRAPH_URL"] = f"http://{host}:{builtin_port}/graph/v19.0"
-    model = ensure_model(ROOT, child_env)
-    credentials = var / "credentials.yml"
-    credentials.write_text(
-        CREDENTIALS.format(
-            graph_url=f"http://{host}:{sandbox_port}/graph",
-            x_url=f"http://{host}:{sandbox_port}/x",
-            page_id=PAGE_ID,
-        )
-    )
-    urls = [f"http://{host}:{port}" for port in rasa_ports]
-    long_wait = (
-        *("--facebook-timeout", "120", "--x-timeout", "120"),
-        *("--delivery-concurrency", str(concurrency)),
-    )
-    # Rasa's built-in channel gets a sandbox of its own, its webhooks taking turns likewise.
-    peer = sandbox_spec(settings, port=builtin_port, webhooks_of=urls, extra=long_wait)
-    peer.argv[peer.argv.index("--facebook-webhook") + 1] = ",".join(
-        f"{url}/webhooks/facebook_builtin/webhook" for url in urls
-    )
+    made = parts(var, env, rasa_ports, builtin_port, concurrency)
+    settings, child_env = made.settings, made.child_env
     specs = [
-        sandbox_spec(settings, webhooks_of=urls, extra=long_wait),
-        peer,
+        *made.sandboxes,
         actions_spec(settings),
         *(
             rasa_spec(
                 settings,
-                model,
+                made.model,
                 port=port,
-                credentials=str(credentials),
+                credentials=str(made.credentials),
                 endpoints="endpoints.production.yml",
                 name=f"rasa-{index}",
             )
@@ -110,7 +85,7 @@ def replicas(var: Path, count: int, database_url: str, concurrency: int) -> Iter
     stack.start()
     try:
         bench = Bench(stack, settings, builtin_port)
-        bench.rasa_urls = urls
+        bench.rasa_urls = made.urls
         yield bench
     finally:
         stack.stop()
