@@ -94,6 +94,23 @@ class Replicas:
         os.killpg(service.process.pid, signal.SIGKILL)
         service.process.wait()
 
+    def claims_of(self, name: str) -> int:
+        """How many inbox events the replica's worker holds right now (claimed, processing)."""
+        [service] = [service for service in self.stack.services if service.spec.name == name]
+        engine = create_engine(self.database_url)
+        try:
+            with engine.connect() as connection:
+                held = connection.execute(
+                    text(
+                        "SELECT count(*) FROM inbox_events "
+                        "WHERE status = 'processing' AND claimed_by LIKE :claimant"
+                    ),
+                    {"claimant": f"%:{service.process.pid}:%"},
+                ).scalar_one()
+        finally:
+            engine.dispose()
+        return int(held)
+
     def drop_database_connections(self) -> int:
         """Ends every server process connected to the replicas' database (as a failover or a
         restarted PgBouncer would); returns how many."""
