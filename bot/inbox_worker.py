@@ -256,6 +256,12 @@ class InboxWorker:
         free = self._concurrency - len(self._running)
         records = await self._claim(free) if free > 0 else []
         for record in records:
+            if record.id in self._held:
+                # Its lease ran out before this worker renewed it (a loop held up for longer
+                # than the lease) and this worker claimed it again: the claim is a renewal, the
+                # turn already runs here and is not started twice.
+                logger.warning("inbox event %s: lease renewed late; the turn goes on", record.id)
+                continue
             task = asyncio.get_running_loop().create_task(self._process(record))
             self._running.add(task)
             task.add_done_callback(self._finished)

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from bot.errors import InvalidRequest, RateLimited, TransientPlatformError
+from bot.errors import InvalidRequest, RateLimited, StoreError, TransientPlatformError
 from bot.inbox import Inbox, InboxRecord, InboxStatus
 from bot.inbox_worker import InboxWorker, RetryPolicy, dead_local_claimants, worker_identity
 from bot.store import SocialStore
@@ -166,15 +166,16 @@ async def test_events_left_by_a_crashed_worker_are_processed_after_the_lease(
 async def test_a_turn_longer_than_the_lease_keeps_its_claim(store: SocialStore) -> None:
     inbox = Inbox(store)
     inbox.add(make_event("messenger", dedupe_key="long-turn"))
-    handler = RecordingHandler(delay=1.0)  # more than three leases
-    lease = timedelta(milliseconds=300)
+    handler = RecordingHandler(delay=1.6)  # more than three leases
+    # Long enough that a renewal (every third of it) is not late on a loaded machine.
+    lease = timedelta(milliseconds=500)
     worker = InboxWorker(inbox, handler, lease=lease, poll_interval=0.02, retry=FAST_RETRY)
     worker.start()
     worker.notify()
     await asyncio.wait_for(handler.started.wait(), 5)
 
     taken_over = []
-    for _ in range(8):  # another replica keeps trying while the turn runs
+    for _ in range(13):  # another replica keeps trying while the turn runs
         await asyncio.sleep(0.1)
         taken_over += await asyncio.to_thread(inbox.claim, "other-replica", lease=lease)
     await worker.stop()
@@ -182,6 +183,32 @@ async def test_a_turn_longer_than_the_lease_keeps_its_claim(store: SocialStore) 
     assert taken_over == []
     assert handler.seen == ["long-turn"]
     assert inbox.get("long-turn").status is InboxStatus.DONE  # type: ignore[union-attr]
+
+
+class UnrenewableInbox(Inbox):
+    """An inbox whose lease renewals fail (the store or the loop held up for too long)."""
+
+    def renew(self, *args: Any, **kwargs: Any) -> int:
+        raise StoreError("the store is not answering")
+
+
+async def test_a_worker_never_runs_a_turn_twice_when_its_own_lease_ran_out(
+    store: SocialStore,
+) -> None:
+    inbox = UnrenewableInbox(store)
+    inbox.add(make_event("messenger", dedupe_key="late-renewal"))
+    handler = RecordingHandler(delay=0.8)
+    lease = timedelta(milliseconds=200)
+    worker = InboxWorker(inbox, handler, lease=lease, poll_interval=0.02, retry=FAST_RETRY)
+    worker.start()
+    worker.notify()
+    await asyncio.wait_for(handler.started.wait(), 5)
+    await asyncio.sleep(1.2)  # the lease ran out several times while the turn ran
+    await worker.stop()
+
+    assert handler.seen == ["late-renewal"]
+    assert handler.max_concurrent == 1
+    assert inbox.get("late-renewal").status is InboxStatus.DONE  # type: ignore[union-attr]
 
 
 def test_only_the_holder_renews_a_claim(store: SocialStore) -> None:
