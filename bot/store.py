@@ -101,8 +101,11 @@ class SocialStore:
                     path = root / path
                 path.parent.mkdir(parents=True, exist_ok=True)
                 parsed = parsed.set(database=str(path))
-        options: dict[str, Any] = {"connect_args": connect_args, "pool_pre_ping": True}
-        if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        # A server's connections can go stale (a restart, a failover): each is checked before use.
+        # A SQLite file's cannot, and the check would cost a statement per use.
+        sqlite = parsed.get_backend_name() == "sqlite"
+        options: dict[str, Any] = {"connect_args": connect_args, "pool_pre_ping": not sqlite}
+        if sqlite and parsed.database not in (None, "", ":memory:"):
             # SQLAlchemy 1.4 opens a new SQLite connection for every use of a file database (and
             # our pragmas with it); a pool of open connections is several times cheaper.
             options.update(poolclass=QueuePool, pool_size=8, max_overflow=16)

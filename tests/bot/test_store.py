@@ -90,6 +90,15 @@ def test_relative_sqlite_paths_are_created_under_the_root(tmp_path: Path) -> Non
     assert (tmp_path / "var" / "nested" / "social.db").is_file()
 
 
+def test_only_connections_to_a_server_are_checked_before_use(tmp_path: Path) -> None:
+    # A server's connection can go stale (a restart, a failover); a SQLite file's cannot.
+    server = SocialStore.from_url("postgresql://bot@127.0.0.1:5432/test")
+    local = SocialStore.from_url(f"sqlite:///{tmp_path / 'social.db'}")
+
+    assert server.engine.pool._pre_ping is True
+    assert local.engine.pool._pre_ping is False
+
+
 def test_an_unusable_url_is_a_configuration_error() -> None:
     with pytest.raises(ConfigurationError, match="social_store.url"):
         SocialStore.from_url("nosuchdialect://x/y")

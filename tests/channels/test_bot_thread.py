@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import gc
+import sys
 import threading
 from typing import Any
 
@@ -16,7 +18,13 @@ from rasa.shared.core.domain import Domain
 from bot.inbox import Inbox, InboxRecord, InboxStatus
 from bot.inbox_worker import InboxWorker
 from bot.store import SocialStore
-from channels.bot_thread import BotThread, LoopBroker, ThreadSafeLockStore, share_agent
+from channels.bot_thread import (
+    SWITCH_INTERVAL,
+    BotThread,
+    LoopBroker,
+    ThreadSafeLockStore,
+    share_agent,
+)
 from channels.facebook.graph import GraphClient
 from tests.factories import make_event
 
@@ -51,6 +59,29 @@ async def test_the_thread_lives_while_someone_uses_it() -> None:
     assert not first.is_running()
     with pytest.raises(RuntimeError, match="not running"):
         _ = thread.loop
+
+
+async def test_while_it_runs_other_threads_wait_less_for_the_interpreter() -> None:
+    before = sys.getswitchinterval()
+    thread = BotThread(name="bot-switch")
+    thread.acquire()
+    try:
+        assert sys.getswitchinterval() == pytest.approx(SWITCH_INTERVAL)
+        assert SWITCH_INTERVAL < 0.005  # Python's default
+        other = BotThread(name="bot-switch-2")
+        other.acquire()
+        other.release()  # one of two bot threads stopped: the other still runs
+        assert sys.getswitchinterval() == pytest.approx(SWITCH_INTERVAL)
+    finally:
+        thread.release()
+    assert sys.getswitchinterval() == pytest.approx(before)
+
+
+async def test_what_the_process_loaded_before_it_started_is_left_out_of_collections(
+    bot_thread: BotThread,
+) -> None:
+    # The first start in the process froze every object that existed then (the model, Rasa).
+    assert gc.get_freeze_count() > 0
 
 
 async def test_an_exception_reaches_the_caller(bot_thread: BotThread) -> None:
