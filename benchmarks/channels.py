@@ -26,6 +26,7 @@ from typing import Any
 
 import httpx
 
+from bot.context import Author, Platform, SocialContext, Source, Visibility
 from bot.settings import Settings, read_env_file
 from launcher.cli import child_environment
 from launcher.model import ensure_model
@@ -244,19 +245,43 @@ def batches(bench: Bench, client: SandboxClient, prefix: str) -> tuple[int, int]
     return len(consumers), answered
 
 
-def rest_channel(bench: Bench, latency: int, deliveries: int, concurrency: int) -> Result:
+def messenger_metadata(sender: str, index: int) -> dict[str, Any]:
+    """The metadata our Facebook channel gives a Messenger message (the social context)."""
+    context = SocialContext(
+        platform=Platform.FACEBOOK,
+        visibility=Visibility.PRIVATE,
+        source=Source.MESSENGER,
+        account_id=PAGE_ID,
+        event_id=f"m_bench_{sender}_{index}",
+        thread_id=sender,
+        author=Author(id=sender),
+    )
+    return context.to_metadata()
+
+
+def rest_channel(
+    bench: Bench, latency: int, deliveries: int, concurrency: int, *, social: bool = False
+) -> Result:
     """N messages to Rasa's REST channel (its answers come back in the HTTP response); with
-    several replicas, the messages take turns between them."""
+    several replicas, the messages take turns between them. ``social``: each message carries
+    the metadata our Facebook channel gives a Messenger message, which Rasa keeps in the tracker
+    (what that contract costs Rasa, apart from the channel's own work)."""
     cpu = bench.cpu_seconds()
     started = time.time()
     answered = [0]
+    kind = "social" if social else "plain"
 
     def send(index: int) -> Callable[[], float]:
+        sender = f"rest-{kind}-{latency}-{index}"
+        body: dict[str, Any] = {"sender": sender, "message": QUESTION}
+        if social:
+            body["metadata"] = messenger_metadata(sender, index)
+
         def post() -> float:
             began = time.perf_counter()
             reply = httpx.post(
                 f"{bench.rasa_urls[index % len(bench.rasa_urls)]}/webhooks/rest/webhook",
-                json={"sender": f"rest-{latency}-{index}", "message": QUESTION},
+                json=body,
                 timeout=300,
             )
             if reply.status_code == 200 and reply.json():
@@ -267,7 +292,7 @@ def rest_channel(bench: Bench, latency: int, deliveries: int, concurrency: int) 
 
     times = _run_parallel([send(index) for index in range(deliveries)], concurrency)
     return Result(
-        channel="Rasa REST channel",
+        channel="Rasa REST channel" + (", with the social metadata" if social else ""),
         latency_ms=latency,
         sent=deliveries,
         answered=answered[0],
@@ -370,8 +395,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--latencies", default="0,100", help="API latencies in ms")
     parser.add_argument(
         "--channels",
-        default="facebook,builtin,x,rest",
-        help="which channels to measure (facebook, builtin, x, rest)",
+        default="facebook,builtin,x,rest,rest-social",
+        help="which channels to measure (facebook, builtin, x, rest, rest-social)",
     )
     args = parser.parse_args(argv)
     latencies = [int(value) for value in args.latencies.split(",")]
@@ -405,9 +430,15 @@ def main(argv: list[str] | None = None) -> int:
                         )
                     )
                     print(results[-1].row(), flush=True)
-                if "rest" in chosen:
-                    print(f"Rasa REST channel, {latency} ms...", flush=True)
-                    results.append(rest_channel(bench, latency, args.deliveries, args.concurrency))
+                for key, social in (("rest", False), ("rest-social", True)):
+                    if key not in chosen:
+                        continue
+                    print(f"Rasa REST channel ({key}), {latency} ms...", flush=True)
+                    results.append(
+                        rest_channel(
+                            bench, latency, args.deliveries, args.concurrency, social=social
+                        )
+                    )
                     print(results[-1].row(), flush=True)
         finally:
             stack.stop()

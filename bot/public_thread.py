@@ -103,6 +103,17 @@ def _cta_in_cooldown(state: ThreadState, rules: PublicThreadRules) -> bool:
     )
 
 
+def _to_remember(visibility: Visibility | None, remembered: Visibility | None) -> Visibility | None:
+    """What the slot must now hold, or None when it holds it already. Nothing remembered means
+    never public, as private does: a conversation that starts in private (nearly all) costs no
+    slot event."""
+    if visibility is None or visibility == remembered:
+        return None
+    if visibility is Visibility.PRIVATE and remembered is None:
+        return None
+    return visibility
+
+
 def decide(state: ThreadState, rules: PublicThreadRules) -> Decision:
     """The action after a public message, or ``None`` in private.
 
@@ -112,9 +123,7 @@ def decide(state: ThreadState, rules: PublicThreadRules) -> Decision:
     can ever follow a public message.
     """
     visibility = effective_visibility(state)
-    remember = (
-        visibility if visibility is not None and visibility != state.remembered_visibility else None
-    )
+    remember = _to_remember(visibility, state.remembered_visibility)
     if visibility is not Visibility.PUBLIC:
         return Decision(action=None, remember=remember)
     if state.agent_owns_thread or state.author_is_brand:

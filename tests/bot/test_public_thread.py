@@ -45,6 +45,8 @@ def state(**fields: object) -> ThreadState:
         (state(remembered_visibility=PRIVATE), Decision(CTA_ACTION, remember=PUBLIC)),
         (state(visibility=PRIVATE), Decision(None, remember=PRIVATE)),
         (state(visibility=PRIVATE, remembered_visibility=PRIVATE), Decision(None)),
+        # never public: nothing to remember (no slot event in a private conversation)
+        (state(visibility=PRIVATE, remembered_visibility=None), Decision(None)),
         (state(visibility=None, remembered_visibility=None), Decision(None)),
         # REST or shell messages carry no social context: not public
         (state(visibility=None), Decision(None)),
