@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import statistics
 import tempfile
 import time
@@ -27,8 +26,9 @@ from typing import Any
 import httpx
 
 from bot.context import Author, Platform, SocialContext, Source, Visibility
-from bot.settings import Settings, read_env_file
+from bot.settings import Settings
 from launcher.cli import child_environment
+from launcher.environment import free_ports, stack_environment
 from launcher.model import ensure_model
 from launcher.stack import ServiceSpec, Stack, actions_spec, rasa_spec, sandbox_spec
 from sandbox.client import SandboxClient
@@ -306,18 +306,6 @@ def _last_seq(items: list[Any]) -> int:
     return max((item.seq for item in items), default=0)
 
 
-def free_ports(count: int) -> list[int]:
-    """Ports free on 127.0.0.1 right now, all different (held open until all are chosen)."""
-    probes = [socket.socket() for _ in range(count)]
-    try:
-        for probe in probes:
-            probe.bind(("127.0.0.1", 0))
-        return [probe.getsockname()[1] for probe in probes]
-    finally:
-        for probe in probes:
-            probe.close()
-
-
 @dataclass
 class Parts:
     """What every benchmark stack is made of, before the Rasa servers: the settings, the
@@ -366,17 +354,9 @@ def parts(
 
 def start(var: Path, concurrency: int) -> tuple[Stack, Settings, int]:
     """The model, two sandboxes, the action server and one Rasa server with every channel."""
-    rasa_port, actions_port, sandbox_port, builtin_port = free_ports(4)
-    env = {
-        **os.environ,
-        **read_env_file(ROOT / ".env.example"),
-        "RASA_PORT": str(rasa_port),
-        "ACTIONS_PORT": str(actions_port),
-        "SANDBOX_PORT": str(sandbox_port),
-        "TRACKER_STORE_DB": str(var / "rasa.db"),
-        "SOCIAL_STORE_URL": f"sqlite:///{var / 'social.db'}",
-    }
-    made = parts(var, env, [rasa_port], builtin_port, concurrency)
+    env = stack_environment(ROOT, var)
+    [builtin_port] = free_ports(1)
+    made = parts(var, env, [int(env["RASA_PORT"])], builtin_port, concurrency)
     settings, child_env = made.settings, made.child_env
     specs = [
         *made.sandboxes,

@@ -14,56 +14,28 @@ Run: .venv/bin/python -m benchmarks.replicas [--deliveries 300] [--concurrency 2
 from __future__ import annotations
 
 import argparse
-import os
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy.engine import make_url
-
-from benchmarks.channels import (
-    Bench,
-    Result,
-    free_ports,
-    parts,
-    rest_channel,
-    social_channel,
-)
+from benchmarks.channels import Bench, Result, parts, rest_channel, social_channel
 from benchmarks.inbox import DEFAULT_POSTGRES, fresh_database
 from benchmarks.report import publish
-from bot.settings import read_env_file
+from launcher.environment import free_ports, production_environment, stack_environment
 from launcher.stack import Stack, actions_spec, rasa_spec
 
 ROOT = Path(__file__).resolve().parent.parent
-REDIS = "127.0.0.1", "6379", "0"
+REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
 @contextmanager
 def replicas(var: Path, count: int, database_url: str, concurrency: int) -> Iterator[Bench]:
     """``count`` replicas on ``endpoints.production.yml``, the action server and the sandbox."""
-    ports = free_ports(3 + count)
-    actions_port, sandbox_port, builtin_port, *rasa_ports = ports
-    database = make_url(database_url)
-    env = {
-        **os.environ,
-        **read_env_file(ROOT / ".env.example"),
-        "RASA_PORT": str(rasa_ports[0]),
-        "ACTIONS_PORT": str(actions_port),
-        "SANDBOX_PORT": str(sandbox_port),
-        "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{actions_port}/webhook",
-        "POSTGRES_HOST": database.host or "127.0.0.1",
-        "POSTGRES_PORT": str(database.port or 5432),
-        "POSTGRES_USER": database.username or "postgres",
-        "POSTGRES_PASSWORD": database.password or "",
-        "TRACKER_STORE_DB": database.database or "",
-        "POSTGRES_LOGIN_DB": make_url(DEFAULT_POSTGRES).database or "postgres",
-        "REDIS_HOST": REDIS[0],
-        "REDIS_PORT": REDIS[1],
-        "REDIS_DB": REDIS[2],
-        "REDIS_PASSWORD": "",
-        "SOCIAL_STORE_URL": database_url,
-    }
+    development = stack_environment(ROOT, var)
+    builtin_port, *more_ports = free_ports(count)
+    rasa_ports = [int(development["RASA_PORT"]), *more_ports]
+    env = production_environment(development, database_url, REDIS_URL, DEFAULT_POSTGRES)
     made = parts(var, env, rasa_ports, builtin_port, concurrency)
     settings, child_env = made.settings, made.child_env
     specs = [

@@ -59,8 +59,6 @@ T = TypeVar("T")
 SWITCH_INTERVAL = 0.0002  # seconds; see the module's docstring
 
 _frozen = False  # the objects of the process at the first start are frozen, once
-_switching = threading.Lock()
-_switching_users: list[float] = []  # the interval to restore, once per running bot thread
 
 
 def _freeze_loaded_objects() -> None:
@@ -73,18 +71,31 @@ def _freeze_loaded_objects() -> None:
     logger.debug("%d objects frozen out of garbage collection", gc.get_freeze_count())
 
 
-def _switch_fast() -> None:
-    with _switching:
-        _switching_users.append(sys.getswitchinterval())
-        sys.setswitchinterval(SWITCH_INTERVAL)
+class _FastSwitching:
+    """``SWITCH_INTERVAL`` while at least one bot thread runs; the interval before, after."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._users = 0
+        self._before = sys.getswitchinterval()
+
+    def enter(self) -> None:
+        with self._lock:
+            if self._users == 0:
+                self._before = sys.getswitchinterval()
+                sys.setswitchinterval(SWITCH_INTERVAL)
+            self._users += 1
+
+    def leave(self) -> None:
+        with self._lock:
+            if self._users == 0:
+                return
+            self._users -= 1
+            if self._users == 0:
+                sys.setswitchinterval(self._before)
 
 
-def _switch_back() -> None:
-    with _switching:
-        if _switching_users:
-            restored = _switching_users.pop()
-            if not _switching_users:  # the last bot thread stopped
-                sys.setswitchinterval(restored)
+_FAST_SWITCHING = _FastSwitching()
 
 
 class BotThread:
@@ -109,7 +120,7 @@ class BotThread:
         with self._lock:
             if self._loop is None:
                 _freeze_loaded_objects()
-                _switch_fast()
+                _FAST_SWITCHING.enter()
                 loop = asyncio.new_event_loop()
                 started = threading.Event()
                 thread = threading.Thread(
@@ -129,7 +140,7 @@ class BotThread:
                 return
             loop, thread = self._loop, self._thread
             self._loop = self._thread = None
-            _switch_back()
+            _FAST_SWITCHING.leave()
         loop.call_soon_threadsafe(loop.stop)
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout=10)

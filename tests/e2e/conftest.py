@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -17,7 +15,8 @@ import httpx
 import pytest
 from ruamel.yaml import YAML
 
-from bot.settings import Settings, read_env_file
+from bot.settings import Settings
+from launcher import environment
 from launcher.cli import child_environment
 from launcher.model import ensure_model
 from launcher.stack import Stack, service_specs
@@ -26,31 +25,9 @@ from sandbox.client import SandboxClient
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def free_ports(count: int) -> list[int]:
-    """Ports free on 127.0.0.1 right now (the OS picks them)."""
-    sockets = [socket.socket() for _ in range(count)]
-    try:
-        for probe in sockets:
-            probe.bind(("127.0.0.1", 0))
-        return [probe.getsockname()[1] for probe in sockets]
-    finally:
-        for probe in sockets:
-            probe.close()
-
-
 def stack_environment(var: Path, **overrides: str) -> dict[str, str]:
     """The committed development settings, on free ports, with stores under ``var``."""
-    rasa_port, actions_port, sandbox_port = free_ports(3)
-    env = {
-        **read_env_file(ROOT / ".env.example"),
-        "RASA_PORT": str(rasa_port),
-        "ACTIONS_PORT": str(actions_port),
-        "SANDBOX_PORT": str(sandbox_port),
-        "TRACKER_STORE_DB": str(var / "rasa.db"),
-        "SOCIAL_STORE_URL": f"sqlite:///{var / 'social.db'}",
-        **overrides,
-    }
-    return {**os.environ, **env}
+    return environment.stack_environment(ROOT, var, **overrides)
 
 
 def always_open_routing(var: Path) -> Path:

@@ -16,7 +16,6 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from ruamel.yaml import YAML
 from sqlalchemy import text
@@ -25,10 +24,12 @@ from sqlalchemy.future import create_engine
 
 from bot.settings import Settings
 from channels.social_output import send_key_of
+from launcher import environment
 from launcher.cli import child_environment
+from launcher.environment import free_ports
 from launcher.stack import Stack, actions_spec, rasa_spec, sandbox_spec
 from sandbox.client import SandboxClient
-from tests.e2e.conftest import ROOT, fetch_tracker, free_ports, stack_environment
+from tests.e2e.conftest import ROOT, fetch_tracker, stack_environment
 from tests.services import POSTGRES_ADMIN_URL
 
 __all__ = ["LEASE_SECONDS", "REPLICAS", "Replicas", "messenger_turns", "running_replicas"]
@@ -44,26 +45,10 @@ CHANNELS = ("channels.facebook.FacebookInput", "channels.twitter.TwitterInput")
 def production_environment(var: Path, database_url: str, redis_url: str) -> dict[str, str]:
     """The variables ``endpoints.production.yml`` reads, for ``database_url`` and ``redis_url``,
     over the development settings on free ports."""
-    env = stack_environment(var)
-    database = make_url(database_url)
-    login = make_url(POSTGRES_ADMIN_URL)
-    redis = urlsplit(redis_url)
-    return {
-        **env,
-        "ACTION_ENDPOINT_URL": f"http://{env['BIND_HOST']}:{env['ACTIONS_PORT']}/webhook",
-        "POSTGRES_HOST": database.host or "127.0.0.1",
-        "POSTGRES_PORT": str(database.port or 5432),
-        "POSTGRES_USER": database.username or "postgres",
-        "POSTGRES_PASSWORD": database.password or "",
-        "TRACKER_STORE_DB": database.database or "",
-        "POSTGRES_LOGIN_DB": login.database or "postgres",
-        "REDIS_HOST": redis.hostname or "127.0.0.1",
-        "REDIS_PORT": str(redis.port or 6379),
-        "REDIS_DB": redis.path.lstrip("/") or "0",
-        "REDIS_PASSWORD": redis.password or "",
-        "SOCIAL_STORE_URL": database_url,
-        "TICKET_LOCK_LIFETIME": str(TICKET_LOCK_LIFETIME),
-    }
+    env = environment.production_environment(
+        stack_environment(var), database_url, redis_url, POSTGRES_ADMIN_URL
+    )
+    return {**env, "TICKET_LOCK_LIFETIME": str(TICKET_LOCK_LIFETIME)}
 
 
 def credentials_with_lease(var: Path, seconds: float) -> Path:

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import httpx
 
-from tests.e2e.conftest import ROOT, free_ports, stack_environment
+from launcher.environment import free_ports
+from tests.e2e.conftest import ROOT, stack_environment
 
 
 def _port_is_free(port: int) -> bool:
