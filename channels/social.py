@@ -44,6 +44,7 @@ from bot.metrics import (
     reason_label,
     since,
 )
+from bot.nlu import BatchParser
 from bot.origins import CONTINUE_FROM_PUBLIC
 from bot.runtime import shared_store
 from bot.trackers import fail_loudly
@@ -82,6 +83,8 @@ class SocialInputChannel(InputChannel, abc.ABC):
         endpoints: the endpoints file whose ``social_store.url`` names the social store.
         max_body_bytes: larger deliveries are refused with 413.
         worker_concurrency: conversations processed at once by this process.
+        worker_batch: under load, events are claimed and understood this many at a time (see
+            ``InboxWorker`` and ``bot.nlu``).
         lease_seconds: how long the inbox claims of a process that died hold (see ``InboxWorker``).
         inbox: an inbox to use instead of the endpoints' store (tests).
     """
@@ -94,6 +97,7 @@ class SocialInputChannel(InputChannel, abc.ABC):
         endpoints: Path = Path("endpoints.yml"),
         max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
         worker_concurrency: int = 16,
+        worker_batch: int = 4,
         lease_seconds: float = DEFAULT_LEASE_SECONDS,
         retry: RetryPolicy | None = None,
         inbox: Inbox | None = None,
@@ -101,10 +105,13 @@ class SocialInputChannel(InputChannel, abc.ABC):
         self._endpoints = endpoints
         self.max_body_bytes = max_body_bytes
         self._worker_concurrency = worker_concurrency
+        self._worker_batch = worker_batch
         self._lease = timedelta(seconds=lease_seconds)
         self._retry = retry
         self._inbox = inbox
         self._tracker_store: Any = None  # Rasa's, once the server runs
+        self._parser: BatchParser | None = None  # Rasa's NLU, once the server runs
+        self._parsed: dict[int, dict[str, Any]] = {}  # inbox event id -> its parse data
         self.worker: InboxWorker | None = None
 
     # --- the platform's part ---------------------------------------------------------------
@@ -246,12 +253,22 @@ class SocialInputChannel(InputChannel, abc.ABC):
         """The Rasa message of a stored event, answered through its own output channel.
 
         Its ``message_id`` is the event's dedupe key; a replayed event (tried before: a crash, a
-        failure) does not send again what its turn sent the first time.
+        failure) does not send again what its turn sent the first time. When the event was
+        understood with others of its batch (``prepare``), the message carries what Rasa's
+        NLU made of it.
         """
-        event = record.event
-        output = self.output_channel_for(event)
+        output = self.output_channel_for(record.event)
         if isinstance(output, SocialOutputChannel):
             output.bind_turn(record.dedupe_key, replay=record.attempts > 0)
+        return self._rasa_message(record, output, self._parsed.pop(record.id, None))
+
+    def _rasa_message(
+        self,
+        record: InboxRecord,
+        output: OutputChannel | None = None,
+        parse_data: dict[str, Any] | None = None,
+    ) -> UserMessage:
+        event = record.event
         return UserMessage(
             text=event.text,
             output_channel=output,
@@ -259,7 +276,19 @@ class SocialInputChannel(InputChannel, abc.ABC):
             input_channel=self.name(),
             message_id=record.dedupe_key,
             metadata=event.metadata(),
+            parse_data=parse_data,
         )
+
+    async def prepare(self, records: list[InboxRecord]) -> None:
+        """Understands the texts of a batch of claimed events in one pass of Rasa's NLU (each
+        turn then uses its result); one event alone is left to Rasa."""
+        firsts = [record for record in records if record.attempts == 0 and record.event.text]
+        if self._parser is None or len(firsts) < 2:
+            return
+        parsed = self._parser.parse([self._rasa_message(record) for record in firsts])
+        if parsed is not None:
+            self._parsed.update(zip((record.id for record in firsts), parsed, strict=True))
+            logger.debug("%s: %d messages understood in one pass", self.platform, len(parsed))
 
     async def handled_before(self, record: InboxRecord) -> bool:
         """True when Rasa's tracker already holds this event's turn (the process died after
@@ -278,10 +307,13 @@ class SocialInputChannel(InputChannel, abc.ABC):
         """The inbox worker that feeds this platform's stored events to Rasa."""
 
         async def handle(record: InboxRecord) -> None:
-            if await self.handled_before(record):
-                logger.info("inbox event %s was answered before a restart: done", record.id)
-                return
-            await on_new_message(self.user_message(record))
+            try:
+                if await self.handled_before(record):
+                    logger.info("inbox event %s was answered before a restart: done", record.id)
+                    return
+                await on_new_message(self.user_message(record))
+            finally:
+                self._parsed.pop(record.id, None)
 
         return InboxWorker(
             self.inbox,
@@ -290,6 +322,8 @@ class SocialInputChannel(InputChannel, abc.ABC):
             concurrency=self._worker_concurrency,
             lease=self._lease,
             retry=self._retry,
+            prepare=self.prepare,
+            batch_size=self._worker_batch,
         )
 
     async def _start_worker(self) -> None:
@@ -315,6 +349,7 @@ class SocialInputChannel(InputChannel, abc.ABC):
             agent = getattr(app.ctx, "agent", None)
             share_agent(agent, asyncio.get_running_loop())
             channel._tracker_store = getattr(agent, "tracker_store", None)
+            channel._parser = BatchParser(agent) if agent is not None else None
             fail_loudly(channel._tracker_store)  # a failed read or save retries the event
             channel.worker = channel.make_worker(on_new_message)
             BOT_THREAD.acquire()

@@ -315,3 +315,106 @@ async def test_the_worker_outlives_a_claim_that_fails_unexpectedly(store: Social
 
     assert handler.seen == ["k"]
     assert inbox.failures == []
+
+
+class RecordingPreparer:
+    """Records the batches the worker prepares; fails as told."""
+
+    def __init__(self, *, fail: bool = False) -> None:
+        self.batches: list[list[str]] = []
+        self.fail = fail
+
+    async def __call__(self, records: list[InboxRecord]) -> None:
+        self.batches.append([record.dedupe_key for record in records])
+        if self.fail:
+            raise RuntimeError("the NLU is broken")
+
+
+async def test_a_backlog_is_claimed_and_prepared_in_batches(sqlite_store: SocialStore) -> None:
+    inbox = Inbox(sqlite_store)
+    for n in range(24):
+        inbox.add(make_event("messenger", dedupe_key=f"k{n:02d}", author_id=f"user{n}"))
+    handler = RecordingHandler(delay=0.02)
+    preparer = RecordingPreparer()
+    worker = InboxWorker(
+        inbox,
+        handler,
+        concurrency=8,
+        batch_size=4,
+        batch_wait=5.0,
+        prepare=preparer,
+        poll_interval=0.05,
+    )
+
+    await _drain(worker, inbox)
+
+    prepared = [key for batch in preparer.batches for key in batch]
+    assert sorted(prepared) == sorted(handler.seen) == [f"k{n:02d}" for n in range(24)]
+    assert preparer.batches[0] == [f"k{n:02d}" for n in range(8)]  # all slots free at first
+    # Then, while turns run, claims wait for 4 free slots: only the backlog's end is smaller.
+    assert all(len(batch) >= 4 for batch in preparer.batches[:-1]), preparer.batches
+
+
+async def test_an_event_alone_is_claimed_at_once(sqlite_store: SocialStore) -> None:
+    inbox = Inbox(sqlite_store)
+    handler = RecordingHandler()
+    preparer = RecordingPreparer()
+    worker = InboxWorker(inbox, handler, batch_size=4, prepare=preparer, poll_interval=5.0)
+    worker.start()
+    try:
+        inbox.add(make_event("messenger", dedupe_key="alone"))
+        worker.notify()
+        await asyncio.wait_for(handler.started.wait(), timeout=2)
+    finally:
+        await worker.stop()
+
+    assert preparer.batches == [["alone"]]
+    assert handler.seen == ["alone"]
+
+
+async def test_a_claim_waits_at_most_batch_wait_for_more_free_slots(
+    sqlite_store: SocialStore,
+) -> None:
+    inbox = Inbox(sqlite_store)
+    inbox.add(make_event("messenger", dedupe_key="long", author_id="a"))
+    handler = RecordingHandler(delay=1.0)
+    second_started = asyncio.Event()
+
+    async def prepare(records: list[InboxRecord]) -> None:
+        if any(record.dedupe_key == "second" for record in records):
+            second_started.set()
+
+    worker = InboxWorker(
+        inbox,
+        handler,
+        concurrency=4,
+        batch_size=4,
+        batch_wait=0.1,
+        poll_interval=5.0,
+        prepare=prepare,
+    )
+    worker.start()
+    try:
+        worker.notify()
+        await asyncio.wait_for(handler.started.wait(), timeout=2)  # "long" runs: 3 slots free
+        inbox.add(make_event("messenger", dedupe_key="second", author_id="b"))
+        started = asyncio.get_running_loop().time()
+        worker.notify()
+        await asyncio.wait_for(second_started.wait(), timeout=2)
+        waited = asyncio.get_running_loop().time() - started
+    finally:
+        await worker.stop()
+
+    assert 0.05 <= waited < 0.8  # not at once (3 < 4 free slots), not after the long turn
+
+
+async def test_a_failed_preparation_leaves_the_turns_to_run(sqlite_store: SocialStore) -> None:
+    inbox = Inbox(sqlite_store)
+    for n in range(3):
+        inbox.add(make_event("messenger", dedupe_key=f"k{n}", author_id=f"user{n}"))
+    handler = RecordingHandler()
+    worker = InboxWorker(inbox, handler, prepare=RecordingPreparer(fail=True), poll_interval=0.05)
+
+    await _drain(worker, inbox)
+
+    assert sorted(handler.seen) == ["k0", "k1", "k2"]

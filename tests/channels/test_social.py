@@ -235,3 +235,61 @@ async def test_an_event_whose_turn_rasa_saved_before_a_crash_is_not_handed_over_
 
     assert [message.message_id for message in received] == ["k-lost"]
     assert inbox.get("k-saved").status is InboxStatus.DONE  # type: ignore[union-attr]
+
+
+class FakeParser:
+    """Stands in for Rasa's NLU: the parse data of each message, and the batches it was given."""
+
+    def __init__(self) -> None:
+        self.batches: list[list[str]] = []
+
+    def parse(self, messages: Sequence[UserMessage]) -> list[dict[str, Any]]:
+        self.batches.append([message.text or "" for message in messages])
+        return [
+            {"text": message.text, "intent": {"name": f"understood {message.text}"}}
+            for message in messages
+        ]
+
+
+async def test_events_claimed_together_reach_rasa_already_understood(
+    channel: ExampleInput, inbox: Inbox
+) -> None:
+    for n in range(3):
+        inbox.add(make_event("messenger", text=f"text {n}", dedupe_key=f"k{n}", author_id=f"u{n}"))
+    parser = FakeParser()
+    channel._parser = parser  # type: ignore[assignment]
+    received: list[UserMessage] = []
+
+    async def on_new_message(message: UserMessage) -> None:
+        received.append(message)
+
+    assert await channel.make_worker(on_new_message).run_once() == 3
+
+    assert parser.batches == [["text 0", "text 1", "text 2"]]
+    understood = {message.text: message.parse_data["intent"]["name"] for message in received}
+    assert understood == {f"text {n}": f"understood text {n}" for n in range(3)}
+    assert channel._parsed == {}  # nothing kept once the turns ran
+
+
+async def test_an_event_alone_or_replayed_is_left_to_rasa_s_nlu(
+    channel: ExampleInput, inbox: Inbox
+) -> None:
+    inbox.add(make_event("messenger", text="alone", dedupe_key="k1"))
+    parser = FakeParser()
+    channel._parser = parser  # type: ignore[assignment]
+    received: list[UserMessage] = []
+
+    async def on_new_message(message: UserMessage) -> None:
+        received.append(message)
+
+    await channel.make_worker(on_new_message).run_once()
+    for n in (2, 3):  # tried before by a worker that died: Rasa understands each again itself
+        inbox.add(
+            make_event("messenger", text=f"replay {n}", dedupe_key=f"k{n}", author_id=f"u{n}")
+        )
+    assert len(inbox.claim("dead-worker", lease=timedelta(hours=1))) == 2
+    inbox.release_claims(["dead-worker"])
+    await channel.make_worker(on_new_message).run_once()
+
+    assert parser.batches == []
+    assert [message.parse_data for message in received] == [None, None, None]
