@@ -1,10 +1,11 @@
 """``PlatformClient``: the one place where a platform's HTTP answers become our exceptions.
 
 One ``httpx.AsyncClient`` per platform app, explicit timeouts, an injectable transport (tests use
-``httpx.MockTransport``). ``call()`` logs one INFO line per attempt (platform, kind, status,
-elapsed; never tokens or bodies), retries transient failures with exponential backoff (a
-``RateLimited`` waits at least its ``retry_after``), and raises permanent ones at once. Each
-platform subclass provides ``error_for``, its table from (status, payload) to ``bot.errors``.
+``httpx.MockTransport``; by default aiohttp's connections, ``channels.aiohttp_transport``).
+``call()`` logs one INFO line per attempt (platform, kind, status, elapsed; never tokens or
+bodies), retries transient failures with exponential backoff (a ``RateLimited`` waits at least
+its ``retry_after``), and raises permanent ones at once. Each platform subclass provides
+``error_for``, its table from (status, payload) to ``bot.errors``.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import httpx
 
 from bot.errors import PlatformError, RateLimited, TransientPlatformError
 from bot.metrics import CALL_SECONDS, OUTBOUND_CALLS
+from channels.aiohttp_transport import AiohttpTransport
 
 __all__ = ["CallRetry", "PlatformClient"]
 
@@ -61,7 +63,7 @@ class PlatformClient(abc.ABC):
     Args:
         base_url: the API root (the real platform, or the sandbox).
         timeout: seconds for each request (connect: at most 5).
-        transport: an httpx transport to use instead of the network (tests).
+        transport: an httpx transport to use instead of aiohttp's connections (tests).
         retry: how transient failures are retried.
         sleep: how to wait between tries (tests pass a fake clock).
     """
@@ -98,7 +100,9 @@ class PlatformClient(abc.ABC):
         client = self._clients.get(loop)
         if client is None or client.is_closed:
             client = httpx.AsyncClient(
-                base_url=self.base_url, timeout=self._timeout, transport=self._transport
+                base_url=self.base_url,
+                timeout=self._timeout,
+                transport=self._transport or AiohttpTransport(),
             )
             self._clients[loop] = client
         return client
