@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
@@ -34,6 +34,26 @@ class IdentityLink:
     origin_event_id: str | None
     ref: str | None
     created_at: datetime
+
+
+def _newest_link(side: str) -> Any:
+    """The newest link of one identity (``public`` or ``private``), built once: building a
+    statement costs far more than running it (the Messenger webhook asks for each message)."""
+    table = identity_links
+    return (
+        select(table)
+        .where(
+            table.c.platform == bindparam("b_platform"),
+            table.c.account_id == bindparam("b_account"),
+            table.c[f"{side}_user_id"] == bindparam("b_user"),
+        )
+        .order_by(table.c.id.desc())
+        .limit(1)
+    )
+
+
+_NEWEST_OF_PUBLIC = _newest_link("public")
+_NEWEST_OF_PRIVATE = _newest_link("private")
 
 
 def _link(row: RowMapping) -> IdentityLink:
@@ -97,31 +117,21 @@ class IdentityLinks:
         self, platform: str, account_id: str, public_user_id: str
     ) -> IdentityLink | None:
         """The newest link of a public identity, or None."""
-        table = identity_links
-        return self._newest(
-            table.c.platform == platform,
-            table.c.account_id == account_id,
-            table.c.public_user_id == public_user_id,
-        )
+        return self._newest(_NEWEST_OF_PUBLIC, platform, account_id, public_user_id)
 
     def public_for(
         self, platform: str, account_id: str, private_user_id: str
     ) -> IdentityLink | None:
         """The newest link of a private identity, or None."""
-        table = identity_links
-        return self._newest(
-            table.c.platform == platform,
-            table.c.account_id == account_id,
-            table.c.private_user_id == private_user_id,
-        )
+        return self._newest(_NEWEST_OF_PRIVATE, platform, account_id, private_user_id)
 
-    def _newest(self, *conditions: Any) -> IdentityLink | None:
-        query = (
-            select(identity_links).where(*conditions).order_by(identity_links.c.id.desc()).limit(1)
-        )
+    def _newest(
+        self, query: Any, platform: str, account_id: str, user_id: str
+    ) -> IdentityLink | None:
+        parameters = {"b_platform": platform, "b_account": account_id, "b_user": user_id}
         try:
             with self._engine.connect() as connection:
-                row = connection.execute(query).mappings().first()
+                row = connection.execute(query, parameters).mappings().first()
         except SQLAlchemyError as exc:
             raise StoreError(f"reading identity links failed: {exc}") from exc
         return None if row is None else _link(row)

@@ -27,6 +27,10 @@ __all__ = ["MAX_DEPTH", "json_type", "load_json"]
 MAX_DEPTH = 64
 
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+# In the raw body, what can become such a character once parsed: a NUL byte, or an escape of NUL
+# or of a surrogate. A body without any, and with fewer brackets than the depth limit, needs no
+# walk through its strings (nearly every delivery).
+_MAY_BE_UNSTORABLE = re.compile(rb"\x00|\\u(?:0000|[dD][89a-fA-F])")
 _REPLACEMENT = "\ufffd"
 
 
@@ -98,4 +102,6 @@ def load_json(body: bytes) -> Any:
         raise MalformedPayload(f"the body is nested deeper than {MAX_DEPTH} levels") from exc
     except ValueError as exc:
         raise MalformedPayload(f"the body is not JSON: {exc}") from exc
+    if body.count(b"{") + body.count(b"[") < MAX_DEPTH and not _MAY_BE_UNSTORABLE.search(body):
+        return document
     return _cleaned(document)
