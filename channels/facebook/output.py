@@ -106,7 +106,12 @@ class FacebookOutput(SocialOutputChannel):
         if target.visibility is Visibility.PRIVATE:
             await self._typing_shown()
             return await self.sender.send_private(
-                target.account_id, target.user_id, message, origin, metadata=self.send_key
+                target.account_id,
+                target.user_id,
+                message,
+                origin,
+                metadata=self.send_key,
+                answering=self.written_at,
             )
         if not message.text.strip():
             logger.info("facebook: nothing left to say in public to %s", target.event_id)

@@ -33,7 +33,11 @@ from bot.outbound import OutboundLog
 from channels.facebook.config import FacebookConfig, PageConfig
 from channels.facebook.graph import GraphClient, Profile
 from channels.facebook.render import render_message, split_text
-from channels.facebook.window import check_private_reply_window, messaging_type
+from channels.facebook.window import (
+    RESPONSE_WINDOW,
+    check_private_reply_window,
+    messaging_type,
+)
 from channels.social_output import SentMessage
 
 __all__ = [
@@ -137,10 +141,13 @@ class FacebookSender:
         origin: Origin,
         *,
         metadata: str | None = None,
+        answering: datetime | None = None,
     ) -> list[SentMessage]:
         """Sends ``message`` to the consumer in Messenger, inside the window ``origin`` has.
 
         ``metadata`` rides along (Meta echoes it back): the bot's turn and place of the message.
+        ``answering``: when the consumer's private message being answered was written; while
+        it opens the 24-hour window, the inbox is not asked for a later one.
 
         Raises:
             OutsideMessagingWindow: before any call, when no window is open for ``origin``.
@@ -148,10 +155,14 @@ class FacebookSender:
         """
         page = self.page(page_id)
         sender_id = conversation_id(PLATFORM, page.id, psid)
-        latest = await asyncio.to_thread(
-            self.inbox.latest_for, sender_id, visibility=Visibility.PRIVATE.value
-        )
-        window = messaging_type(origin, latest.event.occurred_at if latest else None, self.clock())
+        now = self.clock()
+        if answering is not None and now - answering <= RESPONSE_WINDOW:
+            window = messaging_type(origin, answering, now)
+        else:
+            latest = await asyncio.to_thread(
+                self.inbox.latest_for, sender_id, visibility=Visibility.PRIVATE.value
+            )
+            window = messaging_type(origin, latest.event.occurred_at if latest else None, now)
         sent = []
         try:
             for body in render_message(message):

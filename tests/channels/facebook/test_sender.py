@@ -79,6 +79,41 @@ async def test_the_window_is_measured_from_the_latest_private_message_only(
     assert graph.calls == []
 
 
+@pytest.mark.parametrize(
+    ("answering_ago", "latest_ago", "outcome"),
+    [
+        # The message answered opens the window: the inbox is not asked (it holds nothing here).
+        (timedelta(hours=2), None, "RESPONSE"),
+        # Answering a message older than the window: a later message in the inbox still opens it.
+        (timedelta(hours=30), timedelta(hours=1), "RESPONSE"),
+        (timedelta(hours=30), None, "refused"),
+    ],
+)
+async def test_the_message_being_answered_opens_the_window(
+    sender: FacebookSender,
+    inbox: Inbox,
+    graph: FakeGraph,
+    answering_ago: timedelta,
+    latest_ago: timedelta | None,
+    outcome: str,
+) -> None:
+    if latest_ago is not None:
+        consumer_wrote(inbox, latest_ago)
+    message = OutboundMessage(text="Hi")
+
+    if outcome == "refused":
+        with pytest.raises(OutsideMessagingWindow):
+            await sender.send_private(
+                PAGE_ID, PSID, message, Origin.BOT, answering=NOW - answering_ago
+            )
+        assert graph.calls == []
+        return
+    await sender.send_private(PAGE_ID, PSID, message, Origin.BOT, answering=NOW - answering_ago)
+
+    [body] = graph.sent_messages()
+    assert body["messaging_type"] == outcome
+
+
 async def test_a_consumer_who_never_wrote_in_messenger_gets_nothing(
     sender: FacebookSender, graph: FakeGraph
 ) -> None:
