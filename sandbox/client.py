@@ -15,10 +15,10 @@ from typing import Any
 
 import httpx
 
-from sandbox.records import ActionResult, ApiCall, Delivery, Fault, HandshakeStatus
+from sandbox.records import ActionResult, ApiCall, BurstResult, Delivery, Fault, HandshakeStatus
 from sandbox.world import PAGE_ID
 
-__all__ = ["ActionResult", "SandboxClient", "SandboxError"]
+__all__ = ["ActionResult", "BurstResult", "SandboxClient", "SandboxError"]
 
 
 class SandboxError(Exception):
@@ -168,6 +168,17 @@ class SandboxClient:
         comment_remove; events with the same ``entry`` number share an entry.
         """
         return self._act("/facebook/batch", {"events": events}, duplicate, wait)
+
+    def burst(
+        self, platform: str, events: list[dict[str, Any]], *, duplicate: int = 0, wait: bool = False
+    ) -> BurstResult:
+        """Events on ``platform`` (facebook, x), each in its own delivery, all queued at once.
+
+        Each event: ``{"kind": ..., ...}`` with its single action's fields (Facebook: the kinds of
+        ``batch``; X: ``dm``, ``tweet``); if one is refused, ``SandboxError`` (400), none queued.
+        """
+        payload = {"events": events, "duplicate": duplicate, "wait": wait}
+        return BurstResult.from_json(self._request("POST", f"/{platform}/burst", json=payload))
 
     # X, as a consumer
 

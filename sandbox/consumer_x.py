@@ -4,17 +4,23 @@ A post reaches the brand's webhook when it involves the brand: a mention, a repl
 posts, a quote or a retweet of one (AAA); a mention or a reply (XAA). Other posts only appear on
 the timeline, as on X. A reply starts with the replied-to author's ``@handle``, as X clients
 write it.
+
+Each action first checks its request against the world (raising ``ControlError`` and changing
+nothing), then returns a ``ConsumerAction`` that does it; so ``/burst`` checks every element before
+doing any, then queues one delivery per event.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sanic import Blueprint
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from sandbox.consumer_delivery import respond_with_deliveries
+from sandbox.consumer_burst import burst_elements, check_each
+from sandbox.consumer_delivery import respond_with_burst, respond_with_deliveries
 from sandbox.control_http import ControlError, control, json_body, required_text
 from sandbox.core import DeliveryOptions, Sandbox
 from sandbox.records import Delivery
@@ -27,9 +33,13 @@ from sandbox.x_events import (
     xaa_post_delivery,
 )
 
-__all__ = ["consumer_dm", "consumer_tweet", "x_consumer_blueprint"]
+__all__ = ["ACTIONS", "ConsumerAction", "consumer_dm", "consumer_tweet", "x_consumer_blueprint"]
 
 MAX_LONG_POST = 25000
+
+# A checked action: calling it changes the world and queues the deliveries (the action's ids, the
+# deliveries; none for a post the brand's webhook would not get).
+ConsumerAction = Callable[[DeliveryOptions], tuple[dict[str, Any], list[Delivery]]]
 
 
 def _user(sandbox: Sandbox, data: dict[str, Any]) -> XUser:
@@ -58,8 +68,8 @@ def _format(data: dict[str, Any]) -> str:
     return str(chosen)
 
 
-def consumer_tweet(sandbox: Sandbox, data: dict[str, Any]) -> Tweet:
-    """Creates the consumer's post (mention, reply, quote or retweet) on the timeline."""
+def _tweet(sandbox: Sandbox, data: dict[str, Any]) -> Callable[[], Tweet]:
+    """Checks the consumer's post (mention, reply, quote or retweet); returns what posts it."""
     world = sandbox.world
     author = _user(sandbox, data)
     parent = _existing(sandbox, data, "in_reply_to")
@@ -82,21 +92,25 @@ def consumer_tweet(sandbox: Sandbox, data: dict[str, Any]) -> Tweet:
         leading = world.mentions(text)
         if leading and leading[0][1] == 0:
             replied_user = leading[0][0]  # X sets in_reply_to_user for a post that starts with @
-    tweet_id = sandbox.ids.snowflake()
-    tweet = Tweet(
-        id=tweet_id,
-        author_id=author.id,
-        text=text,
-        created_at=sandbox.clock.now(),
-        conversation_id=parent.conversation_id if parent else tweet_id,
-        in_reply_to=parent.id if parent else None,
-        in_reply_to_user_id=replied_user.id if replied_user else None,
-        quote_of=quoted.id if quoted else None,
-        retweet_of=retweeted.id if retweeted else None,
-    )
-    world.tweets[tweet.id] = tweet
-    world.touch()
-    return tweet
+
+    def post() -> Tweet:
+        tweet_id = sandbox.ids.snowflake()
+        tweet = Tweet(
+            id=tweet_id,
+            author_id=author.id,
+            text=text,
+            created_at=sandbox.clock.now(),
+            conversation_id=parent.conversation_id if parent else tweet_id,
+            in_reply_to=parent.id if parent else None,
+            in_reply_to_user_id=replied_user.id if replied_user else None,
+            quote_of=quoted.id if quoted else None,
+            retweet_of=retweeted.id if retweeted else None,
+        )
+        world.tweets[tweet.id] = tweet
+        world.touch()
+        return tweet
+
+    return post
 
 
 def _involves_brand(sandbox: Sandbox, tweet: Tweet) -> bool:
@@ -107,10 +121,11 @@ def _involves_brand(sandbox: Sandbox, tweet: Tweet) -> bool:
     )
 
 
-def deliver_tweet(sandbox: Sandbox, tweet: Tweet, data: dict[str, Any]) -> list[Delivery]:
+def _deliver_tweet(
+    sandbox: Sandbox, tweet: Tweet, chosen_format: str, options: DeliveryOptions
+) -> list[Delivery]:
     """Delivers the post in the chosen format, if the brand's webhook would get it."""
-    options = DeliveryOptions.from_json(data)
-    if _format(data) == "xaa":
+    if chosen_format == "xaa":
         event_type = xaa_event_type(sandbox.world, tweet)
         if event_type is None:
             return []
@@ -121,64 +136,108 @@ def deliver_tweet(sandbox: Sandbox, tweet: Tweet, data: dict[str, Any]) -> list[
     return sandbox.deliver_x("tweet", aaa_tweet_delivery(sandbox.world, tweet), options)
 
 
-def consumer_dm(sandbox: Sandbox, data: dict[str, Any]) -> DirectMessage:
-    """Creates the consumer's DM to the brand (a quick-reply answer: ``quick_reply_metadata``)."""
+def consumer_tweet(sandbox: Sandbox, data: dict[str, Any]) -> ConsumerAction:
+    """Checks a consumer's post; returns what posts it and delivers it (if the brand gets it)."""
+    chosen_format = _format(data)
+    post = _tweet(sandbox, data)
+
+    def act(options: DeliveryOptions) -> tuple[dict[str, Any], list[Delivery]]:
+        tweet = post()
+        result = {"kind": "tweet", "tweet_id": tweet.id, "text": tweet.text}
+        return result, _deliver_tweet(sandbox, tweet, chosen_format, options)
+
+    return act
+
+
+def _dm(sandbox: Sandbox, data: dict[str, Any]) -> Callable[[], DirectMessage]:
+    """Checks the consumer's DM to the brand (a quick-reply answer: ``quick_reply_metadata``);
+    returns what sends it."""
     author = _user(sandbox, data)
+    text = required_text(data, "text")
     metadata = data.get("quick_reply_metadata")
-    message = DirectMessage(
-        id=sandbox.ids.snowflake(),
-        sender_id=author.id,
-        recipient_id=BRAND_X_ID,
-        text=required_text(data, "text"),
-        created_ms=sandbox.clock.now_ms(),
-        quick_reply_metadata=str(metadata) if metadata is not None else None,
-    )
-    sandbox.world.dms.append(message)
-    sandbox.world.touch()
-    return message
+
+    def send() -> DirectMessage:
+        message = DirectMessage(
+            id=sandbox.ids.snowflake(),
+            sender_id=author.id,
+            recipient_id=BRAND_X_ID,
+            text=text,
+            created_ms=sandbox.clock.now_ms(),
+            quick_reply_metadata=str(metadata) if metadata is not None else None,
+        )
+        sandbox.world.dms.append(message)
+        sandbox.world.touch()
+        return message
+
+    return send
 
 
-def deliver_dm(sandbox: Sandbox, message: DirectMessage, data: dict[str, Any]) -> list[Delivery]:
+def _deliver_dm(
+    sandbox: Sandbox, message: DirectMessage, chosen_format: str, options: DeliveryOptions
+) -> list[Delivery]:
     """Delivers the DM in the chosen format."""
-    options = DeliveryOptions.from_json(data)
-    if _format(data) == "xaa":
+    if chosen_format == "xaa":
         body = xaa_dm_delivery(sandbox.world, message, sandbox.ids.uuid())
         return sandbox.deliver_x("dm.received", body, options)
     return sandbox.deliver_x("dm", aaa_dm_delivery(sandbox.world, message, from_app=False), options)
 
 
-def _checked_body(request: Request) -> dict[str, Any]:
-    """The action's body, its delivery options checked before anything changes."""
-    data = json_body(request)
-    _format(data)
-    DeliveryOptions.from_json(data)
-    return data
+def consumer_dm(sandbox: Sandbox, data: dict[str, Any]) -> ConsumerAction:
+    """Checks a consumer's DM to the brand; returns what sends it and delivers it."""
+    chosen_format = _format(data)
+    send = _dm(sandbox, data)
+
+    def act(options: DeliveryOptions) -> tuple[dict[str, Any], list[Delivery]]:
+        message = send()
+        result = {
+            "kind": "dm",
+            "dm_event_id": message.id,
+            "dm_conversation_id": message.conversation_id,
+        }
+        return result, _deliver_dm(sandbox, message, chosen_format, options)
+
+    return act
+
+
+ACTIONS: dict[str, Callable[[Sandbox, dict[str, Any]], ConsumerAction]] = {
+    "dm": consumer_dm,
+    "tweet": consumer_tweet,
+}
 
 
 def x_consumer_blueprint(sandbox: Sandbox) -> Blueprint:
     """The consumer actions under ``/sandbox/api/x``."""
     blueprint = Blueprint("x_consumer", url_prefix="/sandbox/api/x")
 
+    async def act(request: Request, kind: str) -> HTTPResponse:
+        data = json_body(request)
+        options = DeliveryOptions.from_json(data)
+        result, deliveries = ACTIONS[kind](sandbox, data)(options)
+        return await respond_with_deliveries(sandbox, data, result, deliveries)
+
     @blueprint.post("/tweets")
     @control
     async def tweets(request: Request) -> HTTPResponse:
-        data = _checked_body(request)
-        tweet = consumer_tweet(sandbox, data)
-        deliveries = deliver_tweet(sandbox, tweet, data)
-        result = {"kind": "tweet", "tweet_id": tweet.id, "text": tweet.text}
-        return await respond_with_deliveries(sandbox, data, result, deliveries)
+        return await act(request, "tweet")
 
     @blueprint.post("/dms")
     @control
     async def dms(request: Request) -> HTTPResponse:
-        data = _checked_body(request)
-        message = consumer_dm(sandbox, data)
-        deliveries = deliver_dm(sandbox, message, data)
-        result = {
-            "kind": "dm",
-            "dm_event_id": message.id,
-            "dm_conversation_id": message.conversation_id,
-        }
-        return await respond_with_deliveries(sandbox, data, result, deliveries)
+        return await act(request, "dm")
+
+    @blueprint.post("/burst")
+    @control
+    async def burst(request: Request) -> HTTPResponse:
+        data = json_body(request)
+        options = DeliveryOptions.from_json(data)
+        elements = burst_elements(data, ACTIONS)
+        actions = check_each(elements, lambda element: ACTIONS[element["kind"]](sandbox, element))
+        events: list[dict[str, Any]] = []
+        deliveries: list[Delivery] = []
+        for action in actions:
+            result, queued = action(options)
+            events.append(result)
+            deliveries += queued
+        return await respond_with_burst(sandbox, data, events, deliveries)
 
     return blueprint

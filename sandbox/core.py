@@ -10,11 +10,12 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+import aiohttp
 import httpx
 
 from sandbox.clock import Clock
 from sandbox.config import SandboxConfig
-from sandbox.deliveries import Deliverer, facebook_schedule, x_schedule
+from sandbox.deliveries import Deliverer, facebook_schedule, webhook_session, x_schedule
 from sandbox.handshakes import Handshakes
 from sandbox.ids import IdSource
 from sandbox.records import ApiCall, Delivery, Fault
@@ -52,19 +53,21 @@ class Sandbox:
         self.faults: list[Fault] = []
         self._call_seq = 0
         self._fault_seq = 0
-        self._http: httpx.AsyncClient | None = None
+        self._http: httpx.AsyncClient | None = None  # the handshakes' few GETs
+        self._webhooks: aiohttp.ClientSession | None = None  # every delivery's POST
         self._deliverer: Deliverer | None = None
         self._handshakes: Handshakes | None = None
 
     async def start(self) -> None:
-        """Starts the webhook client, the senders and the handshakes (in the server's loop)."""
+        """Starts the webhook clients, the senders and the handshakes (in the server's loop)."""
         self._http = httpx.AsyncClient(headers={"User-Agent": "sandbox"})
+        self._webhooks = webhook_session()
         schedules = {
             "facebook": facebook_schedule(self.config.retry_scale, self.config.facebook_timeout_s),
             "x": x_schedule(self.config.retry_scale, self.config.x_timeout_s),
         }
         self._deliverer = Deliverer(
-            self._http,
+            self._webhooks,
             schedules,
             self.clock,
             targets={"facebook": self.config.facebook_webhooks, "x": self.config.x_webhooks},
@@ -80,6 +83,8 @@ class Sandbox:
             await self._handshakes.stop()
         if self._deliverer is not None:
             await self._deliverer.stop()
+        if self._webhooks is not None:
+            await self._webhooks.close()
         if self._http is not None:
             await self._http.aclose()
 

@@ -16,6 +16,7 @@ __all__ = [
     "ActionResult",
     "ApiCall",
     "Attempt",
+    "BurstResult",
     "Delivery",
     "Fault",
     "HandshakeStatus",
@@ -235,3 +236,16 @@ class ActionResult:
         """The ids of each event of a batch."""
         events: list[dict[str, str]] = self.ids.get("events", [])
         return events
+
+
+@dataclass
+class BurstResult:
+    """What a burst created (each event's ids, as its single action answers them) and the
+    deliveries it queued, one per event (more with ``duplicate``), in order."""
+
+    events: list[dict[str, Any]]
+    delivery_ids: list[str]
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> BurstResult:
+        return cls(events=data["events"], delivery_ids=data["delivery_ids"])
