@@ -57,6 +57,10 @@ __all__ = ["Accepted", "SocialInputChannel", "error_response"]
 logger = logging.getLogger(__name__)
 
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+# Messages understood in one pass of the NLU at most. Per message, a pass of 8 costs a third of
+# what one alone does (16: a quarter), and it holds the interpreter for 25-30 ms, which webhooks
+# wait out: 8 keeps most of the saving.
+PARSE_BATCH = 8
 
 
 @dataclass(frozen=True)
@@ -288,15 +292,21 @@ class SocialInputChannel(InputChannel, abc.ABC):
         )
 
     async def prepare(self, records: list[InboxRecord]) -> None:
-        """Understands the texts of a batch of claimed events in one pass of Rasa's NLU (each
-        turn then uses its result); one event alone is left to Rasa."""
+        """Understands the texts of a batch of claimed events in passes of Rasa's NLU of at
+        most ``PARSE_BATCH`` (each turn then uses its result); one event alone is left to Rasa."""
         firsts = [record for record in records if record.attempts == 0 and record.event.text]
         if self._parser is None or len(firsts) < 2:
             return
-        parsed = self._parser.parse([self._rasa_message(record) for record in firsts])
-        if parsed is not None:
-            self._parsed.update(zip((record.id for record in firsts), parsed, strict=True))
+        for start in range(0, len(firsts), PARSE_BATCH):
+            batch = firsts[start : start + PARSE_BATCH]
+            if len(batch) < 2:
+                break
+            parsed = self._parser.parse([self._rasa_message(record) for record in batch])
+            if parsed is None:
+                return
+            self._parsed.update(zip((record.id for record in batch), parsed, strict=True))
             logger.debug("%s: %d messages understood in one pass", self.platform, len(parsed))
+            await asyncio.sleep(0)  # a pass holds the interpreter: webhooks get their turn
 
     async def handled_before(self, record: InboxRecord) -> bool:
         """True when Rasa's tracker already holds this event's turn (the process died after
@@ -386,8 +396,9 @@ class SocialInputChannel(InputChannel, abc.ABC):
         async def receive(request: Request) -> HTTPResponse:
             started = time.perf_counter()
             try:
-                body = await channel.read_body(request)
-                accepted = await channel.accept(body, request.headers)
+                with BOT_THREAD.delivery():
+                    body = await channel.read_body(request)
+                    accepted = await channel.accept(body, request.headers)
             except InboundError as error:
                 REFUSED_DELIVERIES.labels(channel.platform, str(error.status)).inc()
                 logger.warning(

@@ -219,3 +219,69 @@ async def test_the_agent_is_made_safe_to_share_once() -> None:
     assert isinstance(wrapped, LoopBroker)
     assert wrapped.broker is inner
     assert tracker_store._tracker_store.event_broker is wrapped
+
+
+class Ticker:
+    """Counts the steps of a coroutine that runs on the bot's loop, 1 ms apart."""
+
+    def __init__(self) -> None:
+        self.ticks = 0
+        self.running = True
+
+    async def run(self) -> None:
+        while self.running:
+            self.ticks += 1
+            await asyncio.sleep(0.001)
+
+
+async def _ticks_during(seconds: float, ticker: Ticker) -> int:
+    before = ticker.ticks
+    await asyncio.sleep(seconds)
+    return ticker.ticks - before
+
+
+async def test_the_bot_waits_while_a_delivery_is_being_received() -> None:
+    thread = BotThread(name="bot-pause", max_pause=5.0, min_run=0.01)
+    loop = thread.acquire()
+    ticker = Ticker()
+    try:
+        asyncio.run_coroutine_threadsafe(ticker.run(), loop)
+        assert await _ticks_during(0.1, ticker) > 10  # the bot works
+
+        with thread.delivery():
+            await asyncio.sleep(0.05)  # the pause reaches the bot's loop
+            paused = await _ticks_during(0.2, ticker)
+
+        assert paused == 0
+        assert await _ticks_during(0.1, ticker) > 10  # and goes on once it is received
+        assert thread.pauses == 1
+    finally:
+        ticker.running = False
+        thread.release()
+
+
+async def test_a_stream_of_deliveries_slows_the_bot_down_without_stopping_it() -> None:
+    thread = BotThread(name="bot-stream", max_pause=0.05, min_run=0.02)
+    loop = thread.acquire()
+    ticker = Ticker()
+    try:
+        asyncio.run_coroutine_threadsafe(ticker.run(), loop)
+        await asyncio.sleep(0.05)
+        free = await _ticks_during(0.5, ticker)
+        with thread.delivery():  # one delivery that never ends
+            during = await _ticks_during(0.5, ticker)
+    finally:
+        ticker.running = False
+        thread.release()
+
+    assert 0 < during < free / 2
+    assert thread.pauses >= 5  # paused 50 ms, ran 20 ms, paused again...
+
+
+async def test_a_delivery_without_a_running_bot_thread_is_no_op() -> None:
+    thread = BotThread(name="bot-none")
+
+    with thread.delivery():
+        pass
+
+    assert thread.pauses == 0

@@ -293,3 +293,22 @@ async def test_an_event_alone_or_replayed_is_left_to_rasa_s_nlu(
 
     assert parser.batches == []
     assert [message.parse_data for message in received] == [None, None, None]
+
+
+async def test_a_large_claim_is_understood_in_passes_of_at_most_parse_batch(
+    inbox: Inbox,
+) -> None:
+    from channels.social import PARSE_BATCH
+
+    channel = ExampleInput(inbox=inbox, worker_concurrency=PARSE_BATCH + 3)
+    for n in range(PARSE_BATCH + 3):
+        inbox.add(make_event("messenger", text=f"t{n}", dedupe_key=f"k{n}", author_id=f"u{n}"))
+    parser = FakeParser()
+    channel._parser = parser  # type: ignore[assignment]
+
+    async def on_new_message(_message: UserMessage) -> None:
+        return None
+
+    assert await channel.make_worker(on_new_message).run_once() == PARSE_BATCH + 3
+
+    assert [len(batch) for batch in parser.batches] == [PARSE_BATCH, 3]
