@@ -44,6 +44,7 @@ import gc
 import logging
 import sys
 import threading
+import time
 from collections.abc import Coroutine, Iterator
 from typing import Any, TypeVar
 
@@ -127,6 +128,7 @@ class BotThread:
         self._quiet = threading.Event()  # set while none is
         self._quiet.set()
         self._pausing = False  # a pause is scheduled on the bot's loop
+        self._resumed = 0.0  # when the bot last went on after a pause (monotonic)
         self.pauses = 0  # how often the bot paused for deliveries (tests, diagnostics)
 
     @contextlib.contextmanager
@@ -147,11 +149,30 @@ class BotThread:
                 if self._deliveries == 0:
                     self._quiet.set()
 
+    def checkpoint(self) -> None:
+        """On the bot's thread, between two steps of its work: pauses here if deliveries are
+        being received and the bot ran ``min_run`` since its last pause.
+
+        The pause scheduled on the loop comes only after everything ready to run there (a step
+        of each conversation in flight, tens of milliseconds); the bot's own steps (a turn
+        starting, a message going out) check in between.
+        """
+        if (
+            self._deliveries
+            and threading.current_thread() is self._thread
+            and time.monotonic() - self._resumed >= self._min_run
+        ):
+            self._wait_for_deliveries()
+
+    def _wait_for_deliveries(self) -> None:
+        self.pauses += 1
+        self._quiet.wait(self._max_pause)
+        self._resumed = time.monotonic()
+
     def _pause(self) -> None:
         """On the bot's loop: waits for the deliveries (at most ``max_pause``); pauses again
         after ``min_run`` if some are still being received."""
-        self.pauses += 1
-        self._quiet.wait(self._max_pause)
+        self._wait_for_deliveries()
         with self._lock:
             if self._deliveries and self._loop is not None:
                 self._loop.call_later(self._min_run, self._pause)

@@ -306,7 +306,7 @@ class SocialInputChannel(InputChannel, abc.ABC):
                 return
             self._parsed.update(zip((record.id for record in batch), parsed, strict=True))
             logger.debug("%s: %d messages understood in one pass", self.platform, len(parsed))
-            await asyncio.sleep(0)  # a pass holds the interpreter: webhooks get their turn
+            BOT_THREAD.checkpoint()  # a pass holds the interpreter: webhooks get their turn
 
     async def handled_before(self, record: InboxRecord) -> bool:
         """True when Rasa's tracker already holds this event's turn (the process died after
@@ -325,6 +325,7 @@ class SocialInputChannel(InputChannel, abc.ABC):
         """The inbox worker that feeds this platform's stored events to Rasa."""
 
         async def handle(record: InboxRecord) -> None:
+            BOT_THREAD.checkpoint()
             try:
                 if await self.handled_before(record):
                     logger.info("inbox event %s was answered before a restart: done", record.id)

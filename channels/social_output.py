@@ -27,6 +27,7 @@ from bot.guard import Origin, OutboundGuard, OutboundMessage, Target
 from bot.metrics import CTA_SENT
 from bot.outbound import OutboundLog, OutboundStatus
 from bot.runtime import call_to_action
+from channels.bot_thread import BOT_THREAD
 
 __all__ = [
     "SEND_KEY_PREFIX",
@@ -204,6 +205,7 @@ class SocialOutputChannel(OutputChannel, abc.ABC):
         outbound = outbound_message(message)
         if _is_empty(outbound):
             return
+        BOT_THREAD.checkpoint()  # between the steps of the bot's turn: webhooks first
         self._turn_seq += 1
         if await self._finished_before(self._turn_seq):
             logger.info(

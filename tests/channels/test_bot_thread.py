@@ -6,6 +6,7 @@ import asyncio
 import gc
 import sys
 import threading
+import time
 from typing import Any
 
 import httpx
@@ -285,3 +286,38 @@ async def test_a_delivery_without_a_running_bot_thread_is_no_op() -> None:
         pass
 
     assert thread.pauses == 0
+
+
+async def test_the_bot_s_own_steps_check_in_for_deliveries() -> None:
+    thread = BotThread(name="bot-checkpoint", max_pause=5.0, min_run=0.0)
+    loop = thread.acquire()
+    receiving = threading.Event()
+    stepping = threading.Event()
+    try:
+
+        async def step() -> float:
+            # A step of the bot's work that holds its loop until a delivery comes in: the pause
+            # queued on the loop cannot run, the step's own checkpoint must wait.
+            stepping.set()
+            receiving.wait(5)
+            began = time.monotonic()
+            thread.checkpoint()
+            return time.monotonic() - began
+
+        assert await thread.run(_quick_step(thread)) < 0.05  # nothing received: no wait
+        thread.checkpoint()  # another thread's checkpoint never waits
+        waiting = asyncio.run_coroutine_threadsafe(step(), loop)
+        assert stepping.wait(5)
+        with thread.delivery():
+            receiving.set()
+            await asyncio.sleep(0.2)
+            assert not waiting.done()
+        assert await asyncio.wrap_future(waiting) >= 0.15
+    finally:
+        thread.release()
+
+
+async def _quick_step(thread: BotThread) -> float:
+    began = time.monotonic()
+    thread.checkpoint()
+    return time.monotonic() - began
