@@ -6,24 +6,31 @@ concurrent deliveries, then deliveries of 3 events. Printed: events answered per
 webhook's answer time p50 / p99, events answered out of events sent, and the Rasa server's
 CPU-seconds per answered event.
 
-Run: .venv/bin/python -m benchmarks.channels [--deliveries 500] [--concurrency 20]
+The load costs the machine as little as it can, so that the figures are the server's: the
+sandbox is given each burst in one request and delivers it ``concurrency`` webhooks at a time
+(as a platform does), and REST's messages go out from one asyncio client. Every channel is
+measured ``--rounds`` times, the channels taking turns, because a shared machine's speed drifts
+by 10-20 % within minutes: the table gives the median rate of the rounds, the webhook's
+percentiles over all rounds' deliveries, and the median of each round's rate over REST's.
+
+Run: .venv/bin/python -m benchmarks.channels [--deliveries 500] [--concurrency 20] [--rounds 3]
      (prints a table; writes benchmarks/results/channels.md)
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import statistics
 import tempfile
 import time
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
+import aiohttp
 
 from bot.context import Author, Platform, SocialContext, Source, Visibility
 from bot.settings import Settings
@@ -80,6 +87,12 @@ class Result:
     cpu_seconds: float
     batch_sent: int = 0
     batch_answered: int = 0
+    round: int = 0
+
+    @property
+    def rate(self) -> float:
+        """Events answered per second."""
+        return self.answered / self.seconds if self.seconds else 0.0
 
     def row(self) -> str:
         p50 = statistics.median(self.webhook_ms) if self.webhook_ms else float("nan")
@@ -148,11 +161,6 @@ class Bench:
         return ids
 
 
-def _run_parallel(jobs: list[Callable[[], float | None]], concurrency: int) -> list[float]:
-    with ThreadPoolExecutor(concurrency) as pool:
-        return [value for value in pool.map(lambda job: job(), jobs) if value is not None]
-
-
 def _wait_answers(
     client: SandboxClient, endpoint: str, recipients: set[str], since: int, timeout: float
 ) -> tuple[int, float]:
@@ -206,15 +214,14 @@ def social_channel(
     endpoint = "facebook.messages" if platform == "facebook" else "x.dm"
     calls_since = _last_seq(client.calls())
     deliveries_since = _last_seq(client.deliveries())
+    if platform == "facebook":
+        events = [{"kind": "messenger", "persona": psid, "text": QUESTION} for psid in consumers]
+    else:
+        events = [{"kind": "dm", "user": user, "text": QUESTION} for user in consumers]
     cpu = bench.cpu_seconds()
     started = time.time()
-
-    def send(consumer: str) -> Callable[[], None]:
-        if platform == "facebook":
-            return lambda: client.messenger(consumer, QUESTION, wait=True) and None
-        return lambda: client.dm(consumer, QUESTION, wait=True) and None
-
-    _run_parallel([send(consumer) for consumer in consumers], concurrency)
+    # One request queues them all; the sandbox's senders deliver them `concurrency` at a time.
+    client.burst("facebook" if platform == "facebook" else "x", events)
     answered, last = _wait_answers(client, endpoint, set(consumers), calls_since, timeout=600)
     result = Result(
         channel=name,
@@ -259,6 +266,26 @@ def messenger_metadata(sender: str, index: int) -> dict[str, Any]:
     return context.to_metadata()
 
 
+async def _post_all(
+    requests: Sequence[tuple[str, dict[str, Any]]], concurrency: int
+) -> list[tuple[bool, float]]:
+    """POSTs every (url, JSON body), ``concurrency`` at a time, from one asyncio client: whether
+    each got a non-empty 200 answer, and in how many ms."""
+    gate = asyncio.Semaphore(concurrency)
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    timeout = aiohttp.ClientTimeout(total=300)
+    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
+
+        async def post(url: str, body: dict[str, Any]) -> tuple[bool, float]:
+            async with gate:
+                began = time.perf_counter()
+                async with session.post(url, json=body) as reply:
+                    answer = await reply.json() if reply.status == 200 else None
+                return bool(answer), (time.perf_counter() - began) * 1000
+
+        return await asyncio.gather(*(post(url, body) for url, body in requests))
+
+
 def rest_channel(
     bench: Bench, latency: int, deliveries: int, concurrency: int, *, social: bool = False
 ) -> Result:
@@ -266,38 +293,25 @@ def rest_channel(
     several replicas, the messages take turns between them. ``social``: each message carries
     the metadata our Facebook channel gives a Messenger message, which Rasa keeps in the tracker
     (what that contract costs Rasa, apart from the channel's own work)."""
-    cpu = bench.cpu_seconds()
-    started = time.time()
-    answered = [0]
     kind = "social" if social else "plain"
-
-    def send(index: int) -> Callable[[], float]:
-        sender = f"rest-{kind}-{latency}-{index}"
+    requests = []
+    for index in range(deliveries):
+        sender = f"rest-{kind}-{latency}-{index}-{time.time_ns()}"
         body: dict[str, Any] = {"sender": sender, "message": QUESTION}
         if social:
             body["metadata"] = messenger_metadata(sender, index)
-
-        def post() -> float:
-            began = time.perf_counter()
-            reply = httpx.post(
-                f"{bench.rasa_urls[index % len(bench.rasa_urls)]}/webhooks/rest/webhook",
-                json=body,
-                timeout=300,
-            )
-            if reply.status_code == 200 and reply.json():
-                answered[0] += 1
-            return (time.perf_counter() - began) * 1000
-
-        return post
-
-    times = _run_parallel([send(index) for index in range(deliveries)], concurrency)
+        url = f"{bench.rasa_urls[index % len(bench.rasa_urls)]}/webhooks/rest/webhook"
+        requests.append((url, body))
+    cpu = bench.cpu_seconds()
+    started = time.time()
+    outcomes = asyncio.run(_post_all(requests, concurrency))
     return Result(
         channel="Rasa REST channel" + (", with the social metadata" if social else ""),
         latency_ms=latency,
         sent=deliveries,
-        answered=answered[0],
+        answered=sum(1 for answered, _ in outcomes if answered),
         seconds=time.time() - started,
-        webhook_ms=times,
+        webhook_ms=[elapsed for _, elapsed in outcomes],
         cpu_seconds=bench.cpu_seconds() - cpu,
     )
 
@@ -368,11 +382,104 @@ def start(var: Path, concurrency: int) -> tuple[Stack, Settings, int]:
     return stack, settings, builtin_port
 
 
+@dataclass
+class Summary:
+    """One channel at one API latency, over every round."""
+
+    channel: str
+    latency_ms: int
+    rounds: list[Result] = field(default_factory=list)
+    ratios: list[float] = field(default_factory=list)  # each round's rate over REST's
+
+    def row(self) -> str:
+        samples = [ms for result in self.rounds for ms in result.webhook_ms]
+        p50 = statistics.median(samples) if samples else float("nan")
+        rate = statistics.median(result.rate for result in self.rounds)
+        answered = sum(result.answered for result in self.rounds)
+        sent = sum(result.sent for result in self.rounds)
+        batch_sent = sum(result.batch_sent for result in self.rounds)
+        batch = (
+            f"{sum(result.batch_answered for result in self.rounds)}/{batch_sent}"
+            if batch_sent
+            else "-"
+        )
+        cpu = statistics.median(
+            result.cpu_seconds / result.answered for result in self.rounds if result.answered
+        )
+        ratio = f"{statistics.median(self.ratios):.2f}" if self.ratios else "-"
+        return (
+            f"| {self.channel} | {self.latency_ms} | {rate:.1f} | {ratio} | {p50:.1f} | "
+            f"{_percentile(samples, 99):.1f} | {answered}/{sent} | {batch} | {cpu * 1000:.1f} |"
+        )
+
+
+TABLE_HEADER = [
+    "| channel | API latency (ms) | answered/s | x REST | webhook p50 (ms) | webhook p99 (ms) "
+    "| answered/sent | batches of 3: answered/sent | Rasa CPU ms per answer |",
+    "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+]
+
+
+def summarise(results: Sequence[Result]) -> list[Summary]:
+    """The rounds of each channel and latency, with each round's ratio to REST's rate."""
+    summaries: dict[tuple[str, int], Summary] = {}
+    rest = {
+        (result.round, result.latency_ms): result.rate
+        for result in results
+        if result.channel == "Rasa REST channel"
+    }
+    for result in results:
+        key = (result.channel, result.latency_ms)
+        summary = summaries.setdefault(key, Summary(result.channel, result.latency_ms))
+        summary.rounds.append(result)
+        reference = rest.get((result.round, result.latency_ms))
+        if reference:
+            summary.ratios.append(result.rate / reference)
+    return list(summaries.values())
+
+
+def measure_round(
+    bench: Bench, chosen: set[str], latency: int, deliveries: int, concurrency: int, round_: int
+) -> list[Result]:
+    """Every chosen channel once, at one API latency."""
+    results = []
+    runs = [
+        ("facebook", "our Facebook channel", bench.ours, "facebook", "fb"),
+        ("builtin", "Rasa's built-in facebook", bench.peer, "facebook", "peer"),
+        ("x", "our X channel", bench.ours, "x", "x"),
+    ]
+    for key, name, client, platform, prefix in runs:
+        if key not in chosen or client is None:
+            continue
+        print(f"round {round_ + 1}: {name}, {latency} ms API latency...", flush=True)
+        result = social_channel(
+            bench,
+            name,
+            client,
+            platform,
+            latency,
+            deliveries,
+            concurrency,
+            f"{prefix}r{round_}",
+            batch=round_ == 0,
+        )
+        results.append(result)
+    for key, social in (("rest", False), ("rest-social", True)):
+        if key in chosen:
+            print(f"round {round_ + 1}: Rasa REST channel ({key}), {latency} ms...", flush=True)
+            results.append(rest_channel(bench, latency, deliveries, concurrency, social=social))
+    for result in results:
+        result.round = round_
+        print(result.row(), flush=True)
+    return results
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.channels", description=__doc__)
     parser.add_argument("--deliveries", type=int, default=500)
     parser.add_argument("--concurrency", type=int, default=20)
     parser.add_argument("--latencies", default="0,100", help="API latencies in ms")
+    parser.add_argument("--rounds", type=int, default=3, help="measurements of each channel")
     parser.add_argument(
         "--channels",
         default="facebook,builtin,x,rest,rest-social",
@@ -388,54 +495,26 @@ def main(argv: list[str] | None = None) -> int:
             bench = Bench(stack, settings, builtin_port)
             for latency in latencies:
                 bench.set_latency(latency)
-                runs = [
-                    ("facebook", "our Facebook channel", bench.ours, "facebook", "fb"),
-                    ("builtin", "Rasa's built-in facebook", bench.peer, "facebook", "peer"),
-                    ("x", "our X channel", bench.ours, "x", "x"),
-                ]
-                for key, name, client, platform, prefix in runs:
-                    if key not in chosen or client is None:
-                        continue
-                    print(f"{name}, {latency} ms API latency...", flush=True)
-                    results.append(
-                        social_channel(
-                            bench,
-                            name,
-                            client,
-                            platform,
-                            latency,
-                            args.deliveries,
-                            args.concurrency,
-                            prefix,
+                for round_ in range(args.rounds):
+                    results.extend(
+                        measure_round(
+                            bench, chosen, latency, args.deliveries, args.concurrency, round_
                         )
                     )
-                    print(results[-1].row(), flush=True)
-                for key, social in (("rest", False), ("rest-social", True)):
-                    if key not in chosen:
-                        continue
-                    print(f"Rasa REST channel ({key}), {latency} ms...", flush=True)
-                    results.append(
-                        rest_channel(
-                            bench, latency, args.deliveries, args.concurrency, social=social
-                        )
-                    )
-                    print(results[-1].row(), flush=True)
         finally:
             stack.stop()
-    table = "\n".join(
-        [
-            "| channel | API latency (ms) | answered/s | webhook p50 (ms) | webhook p99 (ms) "
-            "| answered/sent | batches of 3: answered/sent | Rasa CPU ms per answer |",
-            "| --- | --- | --- | --- | --- | --- | --- | --- |",
-            *(result.row() for result in results),
-        ]
+    table = "\n".join([*TABLE_HEADER, *(summary.row() for summary in summarise(results))])
+    command = (
+        f".venv/bin/python -m benchmarks.channels --deliveries {args.deliveries} "
+        f"--concurrency {args.concurrency} --latencies {args.latencies} --rounds {args.rounds}"
     )
     report = (
-        f"# Channels benchmark\n\n{args.deliveries} deliveries of one message, each from its own "
-        f"consumer, {args.concurrency} at a time; then {BATCHES} deliveries of 3 events. "
-        "One Rasa server with every channel, the same model, the sandbox as Graph / X API.\n"
-        f"Command: `.venv/bin/python -m benchmarks.channels --deliveries {args.deliveries} "
-        f"--concurrency {args.concurrency}`\n\n{table}\n"
+        f"# Channels benchmark\n\n{args.deliveries} deliveries of one message, each from its "
+        f"own consumer, {args.concurrency} at a time, {args.rounds} rounds (the channels taking "
+        f"turns); in the first round, then {BATCHES} deliveries of 3 events. One Rasa server with "
+        "every channel, the same model, the sandbox as Graph / X API. answered/s: the median of "
+        "the rounds; x REST: the median of each round's rate over REST's; webhook percentiles "
+        f"over every round's deliveries.\nCommand: `{command}`\n\n{table}\n"
     )
     print("\n" + table)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
