@@ -11,7 +11,9 @@ from typing import Any
 
 import pytest
 from rasa.core.channels.channel import CollectingOutputChannel, OutputChannel, UserMessage
+from rasa.server import configure_cors
 from sanic import Sanic, response
+from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.errors import BadSignature, MalformedPayload
@@ -120,6 +122,32 @@ async def test_a_signed_batch_is_stored_whole_and_answered_with_counts(
     assert result.json == {"stored": 2, "duplicates": 0, "skipped": 1}
     assert inbox.get("a") is not None
     assert inbox.get("b") is not None
+
+
+async def test_deliveries_skip_the_servers_cors_headers(channel: ExampleInput) -> None:
+    # Rasa's server adds CORS headers to every answer; a platform's servers need none.
+    async def on_new_message(_message: UserMessage) -> None:
+        return None
+
+    sanic_app = Sanic(f"social_cors_{id(channel)}")
+    configure_cors(sanic_app, "*")
+    sanic_app.blueprint(channel.blueprint(on_new_message), url_prefix="/webhooks/example")
+
+    @sanic_app.get("/other")
+    async def other(_request: Request) -> HTTPResponse:
+        return response.json({})
+
+    body = json.dumps([{"id": "a", "user": "1", "text": "hi"}]).encode()
+    origin = {"Origin": "https://example.com"}
+
+    _, delivered = await sanic_app.asgi_client.post(
+        "/webhooks/example/webhook", content=body, headers={**sign(body), **origin}
+    )
+    _, elsewhere = await sanic_app.asgi_client.get("/other", headers=origin)
+
+    assert delivered.status == 200
+    assert "access-control-allow-origin" not in delivered.headers
+    assert elsewhere.headers["access-control-allow-origin"] == "https://example.com"
 
 
 async def test_a_redelivery_is_answered_200_and_stored_once(app: Sanic, inbox: Inbox) -> None:
