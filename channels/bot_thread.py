@@ -129,7 +129,7 @@ class BotThread:
         self._thread: threading.Thread | None = None
         self._max_pause = max_pause
         self._min_run = min_run
-        self._deliveries = 0  # being received right now
+        self._deliveries = 0  # being stored right now
         self._quiet = threading.Event()  # set while none is
         self._quiet.set()
         self._pausing = False  # a pause is scheduled on the bot's loop
@@ -138,8 +138,9 @@ class BotThread:
 
     @contextlib.contextmanager
     def delivery(self) -> Iterator[None]:
-        """Marks a webhook delivery being received: the bot pauses at its next step meanwhile
-        (see the module's docstring). Any thread; a no-op while the bot thread is not running."""
+        """Marks a signed webhook delivery being stored: the bot pauses at its next step
+        meanwhile (see the module's docstring). Any thread; a no-op while the bot thread is not
+        running."""
         with self._lock:
             self._deliveries += 1
             self._quiet.clear()

@@ -259,14 +259,10 @@ def facebook_consumer_blueprint(sandbox: Sandbox) -> Blueprint:
     async def batch(request: Request) -> HTTPResponse:
         data = json_body(request)
         options = DeliveryOptions.from_json(data)
-        specs = data.get("events")
-        if not isinstance(specs, list) or not specs:
-            raise ControlError("events: a non-empty list of {kind, ...} objects is required")
-        checked: list[tuple[int, Build]] = []
-        for index, spec in enumerate(specs):
-            if not isinstance(spec, dict) or spec.get("kind") not in ACTIONS:
-                raise ControlError(f"events[{index}].kind: expected one of {', '.join(ACTIONS)}")
-            checked.append((int(spec.get("entry", 0)), ACTIONS[spec["kind"]](sandbox, spec)))
+        checked: list[tuple[int, Build]] = [
+            (int(spec.get("entry", 0)), ACTIONS[spec["kind"]](sandbox, spec))
+            for spec in burst_elements(data, ACTIONS)
+        ]
         built = [(entry, build()) for entry, build in checked]
         deliveries = sandbox.deliver_facebook("batch", batch_body(sandbox, built), options)
         events = [{"kind": event.kind, **event.ids} for _, event in built]

@@ -156,13 +156,13 @@ class FacebookSender:
         page = self.page(page_id)
         sender_id = conversation_id(PLATFORM, page.id, psid)
         now = self.clock()
-        if answering is not None and now - answering <= RESPONSE_WINDOW:
-            window = messaging_type(origin, answering, now)
-        else:
+        written = answering
+        if written is None or now - written > RESPONSE_WINDOW:
             latest = await asyncio.to_thread(
                 self.inbox.latest_for, sender_id, visibility=Visibility.PRIVATE.value
             )
-            window = messaging_type(origin, latest.event.occurred_at if latest else None, now)
+            written = latest.event.occurred_at if latest else None
+        window = messaging_type(origin, written, now)
         sent = []
         try:
             for body in render_message(message):

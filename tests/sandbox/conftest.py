@@ -7,18 +7,15 @@ from collections.abc import Iterator
 import pytest
 
 from sandbox.client import SandboxClient
-from sandbox.testing import TEST_SECRETS, RunningSandbox, running_sandbox
-from tests.sandbox.webhook_receiver import WebhookReceiver
+from sandbox.testing import RunningSandbox, running_sandbox
+from tests.sandbox.webhook_receiver import WebhookReceiver, running_receiver
 
 
 @pytest.fixture(scope="session")
 def receiver() -> Iterator[WebhookReceiver]:
     """Our webhooks' stand-in: records every delivery, answers the handshakes."""
-    server = WebhookReceiver(
-        TEST_SECRETS["FACEBOOK_VERIFY_TOKEN"], TEST_SECRETS["X_CONSUMER_SECRET"]
-    ).start()
-    yield server
-    server.stop()
+    with running_receiver() as server:
+        yield server
 
 
 @pytest.fixture(scope="session")

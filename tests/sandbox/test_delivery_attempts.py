@@ -12,8 +12,8 @@ import pytest
 from sandbox.clock import Clock
 from sandbox.deliveries import Deliverer, webhook_session, x_schedule
 from sandbox.records import Delivery
-from sandbox.testing import TEST_SECRETS, free_port
-from tests.sandbox.webhook_receiver import WebhookReceiver
+from sandbox.testing import free_port
+from tests.sandbox.webhook_receiver import WebhookReceiver, running_receiver
 
 SIGNED_HEADERS = {
     "Content-Type": "application/json; charset=utf-8",
@@ -25,11 +25,8 @@ SIGNED_HEADERS = {
 @pytest.fixture
 def receiver() -> Iterator[WebhookReceiver]:
     """A receiver of this test's own (the session's one also gets the sandbox's deliveries)."""
-    server = WebhookReceiver(
-        TEST_SECRETS["FACEBOOK_VERIFY_TOKEN"], TEST_SECRETS["X_CONSUMER_SECRET"]
-    ).start()
-    yield server
-    server.stop()
+    with running_receiver() as server:
+        yield server
 
 
 @contextlib.asynccontextmanager

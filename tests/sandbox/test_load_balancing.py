@@ -8,21 +8,14 @@ from collections.abc import Iterator
 
 import pytest
 
-from sandbox.testing import TEST_SECRETS, running_sandbox
-from tests.sandbox.webhook_receiver import WebhookReceiver
+from sandbox.testing import running_sandbox
+from tests.sandbox.webhook_receiver import WebhookReceiver, running_receiver
 
 
 @pytest.fixture
 def receivers() -> Iterator[tuple[WebhookReceiver, WebhookReceiver]]:
-    pair = tuple(
-        WebhookReceiver(
-            TEST_SECRETS["FACEBOOK_VERIFY_TOKEN"], TEST_SECRETS["X_CONSUMER_SECRET"]
-        ).start()
-        for _ in range(2)
-    )
-    yield pair  # type: ignore[misc]
-    for receiver in pair:
-        receiver.stop()
+    with running_receiver() as first, running_receiver() as second:
+        yield first, second
 
 
 def test_deliveries_take_turns_among_the_webhooks_and_retries_move_on(

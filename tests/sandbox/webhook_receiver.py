@@ -7,17 +7,21 @@ sandbox's), and can be told to fail or hang the next N deliveries of a path.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import hmac
 import json
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-__all__ = ["Received", "WebhookReceiver"]
+from sandbox.testing import TEST_SECRETS
+
+__all__ = ["Received", "WebhookReceiver", "running_receiver"]
 
 
 @dataclass(frozen=True)
@@ -158,3 +162,15 @@ class WebhookReceiver:
         if path == "/x" and "crc_token" in query:
             return 200, self._crc_answer(query["crc_token"]), "application/json"
         return 404, b"", "text/plain"
+
+
+@contextlib.contextmanager
+def running_receiver() -> Iterator[WebhookReceiver]:
+    """A started receiver that knows the test secrets, stopped at the end."""
+    server = WebhookReceiver(
+        TEST_SECRETS["FACEBOOK_VERIFY_TOKEN"], TEST_SECRETS["X_CONSUMER_SECRET"]
+    ).start()
+    try:
+        yield server
+    finally:
+        server.stop()
