@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from bot.errors import StoreError
@@ -19,6 +19,12 @@ __all__ = ["DMS_CLOSED", "UNREACHABLE", "ConsumerFlags"]
 
 DMS_CLOSED = "dms_closed"
 UNREACHABLE = "unreachable"
+
+# Built once: the X webhook reads a conversation's flags for each DM (the options it was
+# offered), and building a statement costs more than SQLite takes to run it.
+_FLAGS_OF = select(consumer_flags.c.flag, consumer_flags.c.value).where(
+    consumer_flags.c.sender_id == bindparam("b_sender")
+)
 
 
 class ConsumerFlags:
@@ -58,11 +64,9 @@ class ConsumerFlags:
 
     def get(self, sender_id: str) -> dict[str, str]:
         """Every flag of a conversation."""
-        table = consumer_flags
-        query = select(table.c.flag, table.c.value).where(table.c.sender_id == sender_id)
         try:
             with self._engine.connect() as connection:
-                rows = connection.execute(query).all()
+                rows = connection.execute(_FLAGS_OF, {"b_sender": sender_id}).all()
         except SQLAlchemyError as exc:
             raise StoreError(f"reading the flags of {sender_id} failed: {exc}") from exc
         return {flag: value for flag, value in rows if value is not None}

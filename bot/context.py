@@ -120,11 +120,24 @@ class SocialContext(_Frozen):
         return {METADATA_KEY: self.to_dict()}
 
     def to_dict(self) -> dict[str, Any]:
-        """This context as plain JSON types."""
-        data = self.dict()
-        for key in ("platform", "visibility", "source"):
-            data[key] = data[key].value
-        return data
+        """This context as plain JSON types.
+
+        Written out rather than ``self.dict()``: every stored event and every message to Rasa
+        asks for it, and pydantic's walk over the fields cost a tenth of a webhook delivery.
+        """
+        author = self.author
+        return {
+            "version": self.version,
+            "platform": self.platform.value,
+            "visibility": self.visibility.value,
+            "source": self.source.value,
+            "account_id": self.account_id,
+            "event_id": self.event_id,
+            "thread_id": self.thread_id,
+            "parent_id": self.parent_id,
+            "author": {"id": author.id, "name": author.name, "handle": author.handle},
+            "referral": self.referral,
+        }
 
     @classmethod
     def from_metadata(cls, metadata: Mapping[str, Any] | None) -> SocialContext | None:

@@ -27,6 +27,7 @@ from typing import Any
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from rasa.shared.core.events import UserUttered
 from sanic import Blueprint, response
+from sanic.log import access_logger
 from sanic.request import Request
 from sanic.response import HTTPResponse
 from sanic_cors.core import SANIC_CORS_EVALUATED
@@ -102,7 +103,7 @@ class SocialInputChannel(InputChannel, abc.ABC):
         *,
         endpoints: Path = Path("endpoints.yml"),
         max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
-        worker_concurrency: int = 16,
+        worker_concurrency: int = 32,
         worker_batch: int = 4,
         lease_seconds: float = DEFAULT_LEASE_SECONDS,
         retry: RetryPolicy | None = None,
@@ -367,6 +368,14 @@ class SocialInputChannel(InputChannel, abc.ABC):
         """``GET /`` health, ``GET /webhook`` platform check, ``POST /webhook`` deliveries."""
         channel = self
         webhook = Blueprint(f"{self.name()}_webhook", __name__)
+
+        @webhook.listener("after_server_start")
+        async def skip_dropped_access_logs(app: Any, _loop: Any) -> None:
+            # Sanic builds an access log entry for every request (its URL, its client) before
+            # the logger drops it: Rasa leaves the access logger at ERROR unless
+            # LOG_LEVEL_LIBRARIES says otherwise. Nothing would be written: nothing is built.
+            if not access_logger.isEnabledFor(logging.INFO):
+                app.config.ACCESS_LOG = False
 
         @webhook.listener("after_server_start")
         async def start_worker(app: Any, _loop: Any) -> None:

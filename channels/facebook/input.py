@@ -87,7 +87,7 @@ class FacebookInput(SocialInputChannel):
         transport: httpx.AsyncBaseTransport | None = None,
         graph_retry: CallRetry | None = None,
         retry: RetryPolicy | None = None,
-        worker_concurrency: int = 16,
+        worker_concurrency: int = 32,
         clock: Callable[[], datetime] = _utcnow,
     ) -> None:
         super().__init__(

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -42,6 +43,16 @@ def test_each_source_belongs_to_one_platform_and_visibility(
         visibility,
     )
     assert context.is_public is (visibility is Visibility.PUBLIC)
+
+
+@pytest.mark.parametrize("source", SOURCES)
+def test_the_written_out_dict_is_every_field_as_pydantic_sees_it(source: str) -> None:
+    # to_dict is written by hand for speed: a field added to the model and not to it fails here.
+    context = make_context(source, parent_id=None, referral="ref-1")
+    if context.is_public:
+        context = make_context(source, parent_id="parent-1")
+
+    assert context.to_dict() == json.loads(context.json())
 
 
 def test_metadata_uses_the_contract_field_names_and_plain_values() -> None:

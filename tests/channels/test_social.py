@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import Any
@@ -13,6 +14,7 @@ import pytest
 from rasa.core.channels.channel import CollectingOutputChannel, OutputChannel, UserMessage
 from rasa.server import configure_cors
 from sanic import Sanic, response
+from sanic.log import access_logger
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
@@ -148,6 +150,23 @@ async def test_deliveries_skip_the_servers_cors_headers(channel: ExampleInput) -
     assert delivered.status == 200
     assert "access-control-allow-origin" not in delivered.headers
     assert elsewhere.headers["access-control-allow-origin"] == "https://example.com"
+
+
+@pytest.mark.parametrize(("level", "built"), [(logging.ERROR, False), (logging.INFO, True)])
+async def test_access_log_entries_are_built_only_where_they_are_written(
+    app: Sanic, level: int, built: bool
+) -> None:
+    # Rasa leaves Sanic's access logger at ERROR (LOG_LEVEL_LIBRARIES): entries built for it are
+    # dropped, so the server is told not to build them; at INFO they are written, and built.
+    before = access_logger.level
+    access_logger.setLevel(level)
+    try:
+        _, health = await app.asgi_client.get("/webhooks/example/")
+    finally:
+        access_logger.setLevel(before)
+
+    assert health.status == 200
+    assert app.config.ACCESS_LOG is built
 
 
 async def test_a_redelivery_is_answered_200_and_stored_once(app: Sanic, inbox: Inbox) -> None:
