@@ -21,9 +21,26 @@ DMS_CLOSED = "dms_closed"
 UNREACHABLE = "unreachable"
 
 # Built once: the X webhook reads a conversation's flags for each DM (the options it was
-# offered), and building a statement costs more than SQLite takes to run it.
+# offered) and X's sender sets or clears them for each DM it sends; building a statement costs
+# more than SQLite takes to run it.
 _FLAGS_OF = select(consumer_flags.c.flag, consumer_flags.c.value).where(
     consumer_flags.c.sender_id == bindparam("b_sender")
+)
+_ONE_FLAG = (
+    consumer_flags.c.sender_id == bindparam("b_sender"),
+    consumer_flags.c.flag == bindparam("b_flag"),
+)
+_CLEAR = delete(consumer_flags).where(*_ONE_FLAG)
+_UPDATE = (
+    update(consumer_flags)
+    .where(*_ONE_FLAG)
+    .values(value=bindparam("b_value"), updated_at=bindparam("b_at"))
+)
+_INSERT = insert(consumer_flags).values(
+    sender_id=bindparam("b_sender"),
+    flag=bindparam("b_flag"),
+    value=bindparam("b_value"),
+    updated_at=bindparam("b_at"),
 )
 
 
@@ -39,23 +56,15 @@ class ConsumerFlags:
         Raises:
             StoreError: the store failed.
         """
-        table = consumer_flags
-        key = (table.c.sender_id == sender_id, table.c.flag == flag)
-        now = datetime.now(timezone.utc)
+        key = {"b_sender": sender_id, "b_flag": flag}
         try:
             with self._engine.begin() as connection:
                 if value is None:
-                    connection.execute(delete(table).where(*key))
+                    connection.execute(_CLEAR, key)
                     return
-                changed = connection.execute(
-                    update(table).where(*key).values(value=value, updated_at=now)
-                ).rowcount
-                if not changed:
-                    connection.execute(
-                        insert(table).values(
-                            sender_id=sender_id, flag=flag, value=value, updated_at=now
-                        )
-                    )
+                row = {**key, "b_value": value, "b_at": datetime.now(timezone.utc)}
+                if not connection.execute(_UPDATE, row).rowcount:
+                    connection.execute(_INSERT, row)
         except IntegrityError:
             # Another replica inserted the flag between our update and insert: update it now.
             self.set(sender_id, flag, value)

@@ -12,18 +12,32 @@ received, and it decodes them), same timeouts, and aiohttp's failures raised as 
     no answer within the read timeout          → ReadTimeout
     connection dropped, truncated answer       → RemoteProtocolError / ReadError
     any other client failure                   → TransportError
+
+Proxies come from ``HTTP_PROXY`` / ``HTTPS_PROXY`` / ``ALL_PROXY`` and ``NO_PROXY``, read when
+the transport is made, as httpx reads them when its client is. Not through aiohttp's
+``trust_env``: that reads the environment and ``~/.netrc`` again for every request (a file,
+opened on the event loop), and a ``.netrc`` entry for a platform's host would replace the
+request's own ``Authorization`` header.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
+import urllib.request
 from collections.abc import Mapping
 from typing import Any
 
 import aiohttp
 import httpx
+from yarl import URL
 
 __all__ = ["AiohttpTransport"]
+
+logger = logging.getLogger(__name__)
+
+Proxy = tuple[URL | None, aiohttp.BasicAuth | None]
+_DIRECT: Proxy = (None, None)
 
 # Headers aiohttp computes from the request itself.
 _COMPUTED = frozenset({b"host", b"content-length", b"transfer-encoding"})
@@ -48,12 +62,13 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
 
     Args:
         max_connections: connections open at once, as httpx's default limits.
-        trust_env: use the ``HTTP(S)_PROXY`` variables, as httpx's default transport does.
+        trust_env: use the environment's proxies, as httpx's default transport does.
     """
 
     def __init__(self, *, max_connections: int = 100, trust_env: bool = True) -> None:
         self._max_connections = max_connections
-        self._trust_env = trust_env
+        self._proxies = _environment_proxies() if trust_env else {}
+        self._proxy_of: dict[tuple[str, str], Proxy] = {}
         self._session: aiohttp.ClientSession | None = None
 
     def _open(self) -> aiohttp.ClientSession:
@@ -61,7 +76,6 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             self._session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=self._max_connections),
                 auto_decompress=False,  # httpx decodes the body by its Content-Encoding
-                trust_env=self._trust_env,
                 skip_auto_headers=("User-Agent", "Accept-Encoding"),  # httpx sets its own
             )
         return self._session
@@ -75,6 +89,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             if name.lower() not in _COMPUTED
         ]
         body = await request.aread()
+        proxy, proxy_auth = self._proxy(request.url)
         try:
             async with session.request(
                 request.method,
@@ -83,6 +98,8 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                 headers=headers,
                 allow_redirects=False,
                 timeout=_timeout(request.extensions),
+                proxy=proxy,
+                proxy_auth=proxy_auth,
             ) as answer:
                 content = await answer.read()
                 return httpx.Response(
@@ -110,8 +127,40 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         except aiohttp.ClientError as exc:
             raise httpx.TransportError(str(exc), request=request) from exc
 
+    def _proxy(self, url: httpx.URL) -> Proxy:
+        """The proxy for ``url``'s host (and its credentials), or none: ``NO_PROXY`` is asked
+        once per host."""
+        key = (url.scheme, url.host)
+        found = self._proxy_of.get(key)
+        if found is None:
+            proxy = self._proxies.get(url.scheme)
+            if proxy is None or urllib.request.proxy_bypass(url.host):
+                found = _DIRECT
+            else:
+                auth = aiohttp.BasicAuth(proxy.user, proxy.password or "") if proxy.user else None
+                found = (proxy.with_user(None), auth)
+            self._proxy_of[key] = found
+        return found
+
     async def aclose(self) -> None:
         """Closes the pool's connections."""
         if self._session is not None:
             await self._session.close()
             self._session = None
+
+
+def _environment_proxies() -> dict[str, URL]:
+    """The environment's proxy of each scheme (``ALL_PROXY`` where a scheme has none of its
+    own); aiohttp speaks to HTTP proxies only, so another kind is left out, and said."""
+    found = urllib.request.getproxies()
+    proxies: dict[str, URL] = {}
+    for scheme in ("http", "https"):
+        value = found.get(scheme) or found.get("all")
+        if not value:
+            continue
+        proxy = URL(value if "://" in value else f"http://{value}")
+        if proxy.scheme != "http":
+            logger.warning("the %s proxy %s is not an HTTP proxy: not used", scheme, proxy.host)
+            continue
+        proxies[scheme] = proxy
+    return proxies

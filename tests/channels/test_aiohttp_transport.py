@@ -7,6 +7,7 @@ import gzip
 import json
 import socket
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -146,10 +147,64 @@ async def test_failures_are_httpx_s_own_errors(
             await client.get(path)
 
 
-async def test_a_refused_connection_is_a_connect_error() -> None:
+def _closed_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]  # nobody listens there once the probe closes
+        return int(probe.getsockname()[1])  # nobody listens there once the probe closes
+
+
+async def test_a_refused_connection_is_a_connect_error() -> None:
     async with httpx.AsyncClient(transport=AiohttpTransport()) as client:
         with pytest.raises(httpx.ConnectError):
-            await client.get(f"http://127.0.0.1:{port}/")
+            await client.get(f"http://127.0.0.1:{_closed_port()}/")
+
+
+async def test_requests_go_through_the_environment_s_proxy_as_it_was_when_made(
+    server: str, recorder: Recorder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HTTP_PROXY", server.replace("http://", "http://relay:s3cret@"))
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    transport = AiohttpTransport()
+    monkeypatch.delenv("HTTP_PROXY")  # read when the transport was made, as httpx does
+
+    async with httpx.AsyncClient(transport=transport) as client:
+        answer = await client.get("http://graph.invalid/v19.0/me")
+
+    assert answer.status_code == 200
+    [seen] = recorder.requests
+    assert seen["path"] == "/v19.0/me"
+    headers = seen["headers"]
+    assert isinstance(headers, dict)
+    assert headers["Host"] == "graph.invalid"
+    assert headers["Proxy-Authorization"] == "Basic cmVsYXk6czNjcmV0"  # relay:s3cret
+
+
+async def test_no_proxy_hosts_are_reached_directly(
+    server: str, recorder: Recorder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{_closed_port()}")
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+
+    async with httpx.AsyncClient(base_url=server, transport=AiohttpTransport()) as client:
+        answer = await client.get("/direct")
+
+    assert answer.status_code == 200
+    assert [seen["path"] for seen in recorder.requests] == ["/direct"]
+
+
+async def test_a_netrc_entry_does_not_replace_the_request_s_authorization(
+    server: str, recorder: Recorder, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    netrc = tmp_path / "netrc"
+    netrc.write_text("machine 127.0.0.1 login someone password other\n")
+    netrc.chmod(0o600)
+    monkeypatch.setenv("NETRC", str(netrc))
+
+    async with httpx.AsyncClient(base_url=server, transport=AiohttpTransport()) as client:
+        await client.get("/2/users/me", headers={"Authorization": "Bearer app-token"})
+
+    [seen] = recorder.requests
+    headers = seen["headers"]
+    assert isinstance(headers, dict)
+    assert headers["Authorization"] == "Bearer app-token"
