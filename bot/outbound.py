@@ -7,6 +7,8 @@ an author last got one in a thread (``bot.cta_limits``), and operators count fai
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -73,6 +75,11 @@ _SENT = (
 )
 
 
+# Turns' messages this process finished (sent or failed), the newest so many: Messenger's echo
+# of one has nothing to confirm. An echo of an older one asks the store, as any echo did.
+_REMEMBERED_FINISHES = 4096
+
+
 def _utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
@@ -99,6 +106,9 @@ class OutboundLog:
     def __init__(self, store: SocialStore, *, clock: Callable[[], datetime] = _utcnow) -> None:
         self._engine = store.engine
         self.clock = clock
+        self._sending: dict[int, tuple[str, int]] = {}  # row -> (inbox event, place)
+        self._finished: OrderedDict[tuple[str, int], None] = OrderedDict()
+        self._remember = threading.Lock()  # the bot's threads finish, the webhook's loop asks
 
     def record(
         self,
@@ -148,7 +158,26 @@ class OutboundLog:
                 result = connection.execute(_INSERT, row)
         except SQLAlchemyError as exc:
             raise StoreError(f"recording an outbound {kind} failed: {exc}") from exc
-        return int(result.inserted_primary_key[0])
+        row_id = int(result.inserted_primary_key[0])
+        if status is OutboundStatus.SENDING and inbox_event is not None and turn_seq is not None:
+            with self._remember:
+                self._sending[row_id] = (inbox_event, turn_seq)
+                if len(self._sending) > _REMEMBERED_FINISHES:  # never finished: a store error
+                    del self._sending[next(iter(self._sending))]
+        return row_id
+
+    def finished_here(self, inbox_event: str, turn_seq: int) -> bool:
+        """True when this process finished that message of a turn (the store has its
+        outcome): nothing about it is in doubt. False says nothing: ask the store."""
+        return (inbox_event, turn_seq) in self._finished
+
+    def _finished_now(self, row_id: int) -> None:
+        with self._remember:
+            turn = self._sending.pop(row_id, None)
+            if turn is not None:
+                self._finished[turn] = None
+                if len(self._finished) > _REMEMBERED_FINISHES:
+                    self._finished.popitem(last=False)
 
     def has_sent(self, platform: str, kind: str, target_id: str) -> bool:
         """True when a message of ``kind`` was sent to ``target_id`` (e.g. a Private Reply)."""
@@ -214,6 +243,8 @@ class OutboundLog:
 
     def confirm(self, inbox_event: str, turn_seq: int) -> bool:
         """The platform says a message left ``sending`` did go out (Messenger's echo of it)."""
+        if self.finished_here(inbox_event, turn_seq):
+            return False
         parameters = {"b_event": inbox_event, "b_seq": turn_seq}
         try:
             # Nearly every echo finds its message finished: a read, and no write, then.
@@ -239,6 +270,7 @@ class OutboundLog:
         """Records the outcome of a message recorded as ``sending``."""
         if status is OutboundStatus.SENT and kind is None and error is None:  # nearly always
             self._execute(_SENT, {"b_id": row_id, "b_message_id": platform_message_id}, row_id)
+            self._finished_now(row_id)
             return
         values: dict[str, Any] = {"status": status.value}
         if kind is not None:
@@ -253,6 +285,8 @@ class OutboundLog:
             )
         statement = update(outbound_messages).where(outbound_messages.c.id == row_id)
         self._execute(statement.values(**values), {}, row_id)
+        if status is not OutboundStatus.SENDING:
+            self._finished_now(row_id)
 
     def _execute(self, statement: Any, parameters: dict[str, Any], row_id: int) -> None:
         try:
@@ -270,6 +304,8 @@ class OutboundLog:
                 )
         except SQLAlchemyError as exc:
             raise StoreError(f"discarding outbound {row_id} failed: {exc}") from exc
+        with self._remember:
+            self._sending.pop(row_id, None)
 
     def for_conversation(self, sender_id: str, limit: int = 100) -> list[OutboundRecord]:
         """The conversation's outbound messages, oldest first (the newest ``limit``)."""

@@ -103,7 +103,7 @@ class SocialInputChannel(InputChannel, abc.ABC):
         *,
         endpoints: Path = Path("endpoints.yml"),
         max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
-        worker_concurrency: int = 32,
+        worker_concurrency: int = 64,
         worker_batch: int = 4,
         lease_seconds: float = DEFAULT_LEASE_SECONDS,
         retry: RetryPolicy | None = None,
@@ -139,6 +139,16 @@ class SocialInputChannel(InputChannel, abc.ABC):
     @abc.abstractmethod
     def output_channel_for(self, event: SocialEvent) -> OutputChannel:
         """The output channel that answers ``event`` where it must be answered."""
+
+    def skipped_at_once(self, body: bytes) -> Sequence[Skipped] | None:
+        """Every item of a delivery that brings nothing to store and needs nothing from the
+        social store (the platform's echoes of what the brand sent), each skipped; None for
+        any other delivery, which goes to the webhook thread.
+
+        Runs on the server's loop, for every verified delivery: a platform answers only from
+        the body, cheaply, and None when in doubt. By default, None.
+        """
+        return None
 
     def admit(self, event: SocialEvent) -> Sequence[SocialEvent | Skipped]:
         """The platform's last look at an event before it is stored; by default it is kept.
@@ -205,6 +215,10 @@ class SocialInputChannel(InputChannel, abc.ABC):
         """Verifies, normalises and stores one delivery (raises ``InboundError`` to refuse it)."""
         self.check_size(body)
         self.verify(body, headers)
+        echoes = self.skipped_at_once(body)
+        if echoes is not None:
+            # Nothing to store, nothing to read: answered here, not behind a burst's messages.
+            return self._keep(echoes)
         # All the blocking work of a delivery in one go: normalising and admitting may read the
         # social store (a tweet's thread, the options offered), storing writes it. One thread
         # does it for every delivery, in the order they came: with a pool, the deliveries of a
@@ -229,6 +243,9 @@ class SocialInputChannel(InputChannel, abc.ABC):
                 admitted.extend(self.admit(normalised))
             else:
                 admitted.append(normalised)
+        return self._keep(admitted)
+
+    def _keep(self, admitted: Sequence[SocialEvent | Skipped]) -> Accepted:
         stored = duplicates = skipped = 0
         for item in admitted:
             if isinstance(item, Skipped):

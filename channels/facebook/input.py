@@ -9,7 +9,7 @@ need the store (``admit``), and the output channel of each event. Configured und
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -53,6 +53,9 @@ __all__ = ["FacebookInput"]
 
 logger = logging.getLogger(__name__)
 
+# In every Messenger echo: a delivery without it holds none, and is not parsed twice.
+_ECHO = b'"is_echo"'
+
 PLATFORM = Platform.FACEBOOK.value
 
 
@@ -87,7 +90,7 @@ class FacebookInput(SocialInputChannel):
         transport: httpx.AsyncBaseTransport | None = None,
         graph_retry: CallRetry | None = None,
         retry: RetryPolicy | None = None,
-        worker_concurrency: int = 32,
+        worker_concurrency: int = 64,
         clock: Callable[[], datetime] = _utcnow,
     ) -> None:
         super().__init__(
@@ -165,6 +168,29 @@ class FacebookInput(SocialInputChannel):
     def normalise(self, body: bytes) -> Sequence[SocialEvent | Skipped]:
         """Every item of a delivery, as an event or a skip (raises ``MalformedPayload``)."""
         delivery = parse_delivery(body)
+        self._warn_of_unknown_pages(delivery)
+        self._confirm_echoes(delivery)
+        return normalise_delivery(delivery, self.config, received_at=self._clock())
+
+    def skipped_at_once(self, body: bytes) -> Sequence[Skipped] | None:
+        """Echoes alone, of messages without a turn's key or that this process finished
+        sending (nothing to confirm): skipped without the store."""
+        if _ECHO not in body:
+            return None
+        delivery = parse_delivery(body)
+        outbound = self.sender.outbound
+        if outbound is not None and not all(
+            outbound.finished_here(*key) for key in _echoed_sends(delivery)
+        ):
+            return None
+        items = normalise_delivery(delivery, self.config, received_at=self._clock())
+        skipped = [item for item in items if isinstance(item, Skipped)]
+        if len(skipped) < len(items):
+            return None
+        self._warn_of_unknown_pages(delivery)
+        return skipped
+
+    def _warn_of_unknown_pages(self, delivery: Delivery) -> None:
         for entry in delivery.entry:
             if self.config.page(entry.id) is None:
                 logger.warning(
@@ -172,8 +198,6 @@ class FacebookInput(SocialInputChannel):
                     "was skipped",
                     entry.id,
                 )
-        self._confirm_echoes(delivery)
-        return normalise_delivery(delivery, self.config, received_at=self._clock())
 
     def _confirm_echoes(self, delivery: Delivery) -> None:
         """Messenger echoes what the page sent, with our ``metadata``: a message a crash left
@@ -181,14 +205,8 @@ class FacebookInput(SocialInputChannel):
         outbound = self.sender.outbound
         if outbound is None:
             return
-        for entry in delivery.entry:
-            for item in entry.messaging:
-                message = item.message if isinstance(item, MessagingItem) else None
-                if message is None or not message.is_echo or not message.metadata:
-                    continue
-                key = send_key_of(message.metadata)
-                if key is not None:
-                    outbound.confirm(*key)
+        for key in _echoed_sends(delivery):
+            outbound.confirm(*key)
 
     def admit(self, event: SocialEvent) -> Sequence[SocialEvent | Skipped]:
         """Drops edits of answered comments (``edits: new_if_unanswered``); links m.me refs; puts
@@ -295,3 +313,14 @@ class FacebookInput(SocialInputChannel):
             await channel.graph.aclose()
 
         return webhook
+
+
+def _echoed_sends(delivery: Delivery) -> Iterator[tuple[str, int]]:
+    """The turn's message (inbox event, place) of each echo that carries our send key."""
+    for entry in delivery.entry:
+        for item in entry.messaging:
+            message = item.message if isinstance(item, MessagingItem) else None
+            if message is not None and message.is_echo and message.metadata:
+                key = send_key_of(message.metadata)
+                if key is not None:
+                    yield key

@@ -40,6 +40,10 @@ __all__ = ["TwitterInput"]
 
 logger = logging.getLogger(__name__)
 
+# In a DM event sent through an app (ours, or another the brand uses): a delivery without it
+# holds no echo of our DMs, and is not parsed twice.
+_SENT_BY_AN_APP = b'"source_app_id"'
+
 PLATFORM = Platform.TWITTER.value
 
 
@@ -132,6 +136,28 @@ class TwitterInput(SocialInputChannel):
 
     def normalise(self, body: bytes) -> Sequence[SocialEvent | Skipped]:
         return normalise_delivery(body, self.config, Known(self.thread_of, self.options_for))
+
+    def skipped_at_once(self, body: bytes) -> Sequence[Skipped] | None:
+        """The echo of a DM our app sent (X marks it with ``source_app_id``): skipped without
+        the store. Anything else the delivery holds, or any question to the store, and it
+        goes the usual way."""
+        if _SENT_BY_AN_APP not in body:
+            return None
+        asked = False
+
+        def thread_of(_account_id: str, _user_id: str, _tweet_id: str) -> str | None:
+            nonlocal asked
+            asked = True
+            return None
+
+        def options_for(_sender_id: str) -> Sequence[NumberedOption]:
+            nonlocal asked
+            asked = True
+            return ()
+
+        items = normalise_delivery(body, self.config, Known(thread_of, options_for))
+        skipped = [item for item in items if isinstance(item, Skipped)]
+        return None if asked or len(skipped) < len(items) else skipped
 
     def thread_of(self, account_id: str, user_id: str, tweet_id: str) -> str | None:
         """The thread of a tweet seen before: a consumer's stored tweet, or a reply we sent."""

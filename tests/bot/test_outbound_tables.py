@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
+
+from bot import outbound
 from bot.consumers import DMS_CLOSED, ConsumerFlags
 from bot.errors import OutboundRefused, OutsideMessagingWindow
 from bot.identities import IdentityLinks
@@ -11,6 +14,7 @@ from bot.store import SocialStore
 from tests.factories import PAGE_ID, make_event
 
 SENDER = f"facebook:{PAGE_ID}:7788990011223344"
+TURN = "facebook:mid:m_1"
 
 
 def _record(log: OutboundLog, **overrides: object) -> None:
@@ -27,6 +31,52 @@ def _record(log: OutboundLog, **overrides: object) -> None:
         **overrides,
     }
     log.record(**values)  # type: ignore[arg-type]
+
+
+def _sending(log: OutboundLog, turn_seq: int) -> int:
+    return log.record(
+        sender_id=SENDER,
+        platform="facebook",
+        account_id=PAGE_ID,
+        origin="bot",
+        visibility="private",
+        kind="message",
+        target_id="7788990011223344",
+        text="Your order ships today.",
+        status=OutboundStatus.SENDING,
+        inbox_event=TURN,
+        turn_seq=turn_seq,
+    )
+
+
+@pytest.mark.parametrize("status", [OutboundStatus.SENT, OutboundStatus.FAILED])
+def test_a_turn_s_message_this_process_finished_is_known_here_and_in_the_store(
+    store: SocialStore, status: OutboundStatus
+) -> None:
+    log, replica = OutboundLog(store), OutboundLog(store)
+    row = _sending(log, 1)
+    assert not log.finished_here(TURN, 1)
+
+    log.finish(row, status=status)
+
+    assert log.finished_here(TURN, 1)
+    assert not log.finished_here(TURN, 2)
+    assert not replica.finished_here(TURN, 1)  # another replica asks the store
+    assert log.turn_outcomes(TURN) == {1: status}
+    assert not log.confirm(TURN, 1)  # nothing in doubt
+    assert not replica.confirm(TURN, 1)
+
+
+def test_only_the_newest_finishes_are_remembered(
+    store: SocialStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(outbound, "_REMEMBERED_FINISHES", 2)
+    log = OutboundLog(store)
+
+    for turn_seq in (1, 2, 3):
+        log.finish(_sending(log, turn_seq), status=OutboundStatus.SENT)
+
+    assert [log.finished_here(TURN, turn_seq) for turn_seq in (1, 2, 3)] == [False, True, True]
 
 
 def test_a_sent_private_reply_is_known_by_its_comment(store: SocialStore) -> None:

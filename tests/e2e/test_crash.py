@@ -20,7 +20,9 @@ from launcher.stack import Stack, actions_spec, rasa_spec, sandbox_spec
 from sandbox.client import SandboxClient
 from tests.e2e.conftest import ROOT, stack_environment
 
-BURST = 40
+# Twice the conversations a process runs at once (64): the turns of a batch answer together, so
+# a smaller burst can be answered whole between the third answer and the kill.
+BURST = 128
 
 
 @pytest.fixture

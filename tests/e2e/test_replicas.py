@@ -166,7 +166,8 @@ def test_dropped_database_connections_lose_no_event(replicas: Replicas) -> None:
 
 
 def test_a_replica_killed_mid_burst_leaves_no_event_unanswered(replicas: Replicas) -> None:
-    psids = messenger_consumers(replicas.sandbox, 40)
+    # Twice the conversations a replica runs at once (64): a batch's turns answer together.
+    psids = messenger_consumers(replicas.sandbox, 128)
     with ThreadPoolExecutor(10) as pool:
         list(pool.map(lambda psid: replicas.sandbox.messenger(psid, HOURS), psids))
     # Mid-burst: some answered, and the replica to kill holding claims (it answers fast, so

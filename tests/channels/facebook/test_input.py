@@ -380,6 +380,75 @@ async def test_the_echo_of_a_message_a_crash_left_on_its_way_confirms_it_was_sen
     assert outbound.turn_outcomes("facebook:mid:m_1") == {2: OutboundStatus.SENT}
 
 
+def _sent_here(channel: FacebookInput, turn_seq: int, *, finished: bool) -> None:
+    """A message of the turn answering m_1, sent by this very channel (finished or not)."""
+    outbound = channel.sender.outbound
+    assert outbound is not None
+    row = outbound.record(
+        sender_id=f"facebook:{PAGE_ID}:{PSID}",
+        platform="facebook",
+        account_id=PAGE_ID,
+        origin="bot",
+        visibility="private",
+        kind="message",
+        target_id=PSID,
+        text="Your order ships today.",
+        status=OutboundStatus.SENDING,
+        inbox_event="facebook:mid:m_1",
+        turn_seq=turn_seq,
+    )
+    if finished:
+        outbound.finish(row, status=OutboundStatus.SENT, platform_message_id=f"m_{turn_seq}")
+
+
+async def test_echoes_of_messages_this_process_finished_are_skipped_without_the_store(
+    channel: FacebookInput,
+) -> None:
+    _sent_here(channel, 1, finished=True)
+    ours = echo(metadata="turn:facebook:mid:m_1#1")
+    from_meta_s_inbox = echo("We're on it", mid="m_echo2")  # a person at the page: no key
+    body = encode(delivery(entry(messaging=(ours, from_meta_s_inbox))))
+
+    skipped = channel.skipped_at_once(body)
+    accepted = await channel.accept(body, signed(body))
+
+    assert skipped is not None
+    assert [item.reason for item in skipped] == ["echo of the page's own message"] * 2
+    assert (accepted.stored, accepted.skipped) == (0, 2)
+
+
+async def test_the_echo_of_a_message_still_on_its_way_here_is_confirmed_in_the_store(
+    channel: FacebookInput,
+) -> None:
+    _sent_here(channel, 1, finished=False)  # Graph answered, the bot has not recorded it yet
+    body = encode(delivery(entry(messaging=(echo(metadata="turn:facebook:mid:m_1#1"),))))
+
+    assert channel.skipped_at_once(body) is None
+    accepted = await channel.accept(body, signed(body))
+
+    assert accepted.skipped == 1
+    outbound = channel.sender.outbound
+    assert outbound is not None
+    assert outbound.turn_outcomes("facebook:mid:m_1") == {1: OutboundStatus.SENT}
+
+
+async def test_an_echo_batched_with_a_consumer_s_message_goes_the_usual_way(
+    channel: FacebookInput, store: SocialStore
+) -> None:
+    _sent_here(channel, 1, finished=True)
+    body = encode(
+        delivery(
+            entry(messaging=(echo(metadata="turn:facebook:mid:m_1#1"), text_message(mid="m_2")))
+        )
+    )
+
+    assert channel.skipped_at_once(body) is None
+    accepted = await channel.accept(body, signed(body))
+
+    assert (accepted.stored, accepted.skipped) == (1, 1)
+    assert Inbox(store).get("facebook:mid:m_2") is not None
+
+
 # --- processing ------------------------------------------------------------------------------
 
 

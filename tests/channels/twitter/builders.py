@@ -183,20 +183,24 @@ def aaa_dm(
     sender: dict[str, str] = PAT,
     recipient: dict[str, str] = BRAND,
     quick_reply: str | None = None,
+    app_id: str | None = None,
 ) -> dict[str, Any]:
-    """A ``direct_message_events`` item."""
+    """A ``direct_message_events`` item (``app_id``: sent through that app, as X marks it)."""
     data: dict[str, Any] = {"text": text, "entities": {"user_mentions": [], "urls": []}}
     if quick_reply is not None:
         data["quick_reply_response"] = {"type": "options", "metadata": quick_reply}
+    create: dict[str, Any] = {
+        "target": {"recipient_id": recipient["id"]},
+        "sender_id": sender["id"],
+    }
+    if app_id is not None:
+        create["source_app_id"] = app_id
+    create["message_data"] = data
     return {
         "type": "message_create",
         "id": dm_id,
         "created_timestamp": "1767227000000",
-        "message_create": {
-            "target": {"recipient_id": recipient["id"]},
-            "sender_id": sender["id"],
-            "message_data": data,
-        },
+        "message_create": create,
     }
 
 

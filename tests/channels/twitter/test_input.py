@@ -172,6 +172,43 @@ async def test_the_oauth2_signature_is_accepted_beside_the_consumer_one(app: San
     assert result.status == 200
 
 
+async def test_the_echo_of_a_dm_our_app_sent_is_skipped_without_the_store(
+    app: Sanic, channel: TwitterInput, inbox: Inbox
+) -> None:
+    body = encode(
+        aaa(dms=(aaa_dm("Thanks, it ships today.", sender=BRAND, recipient=PAT, app_id="7"),))
+    )
+
+    skipped = channel.skipped_at_once(body)
+    result = await post(app, body, signed(body))
+
+    assert skipped is not None
+    assert [item.reason for item in skipped] == ["echo of our own DM"]
+    assert result.status == 200
+    assert result.json == {"stored": 0, "duplicates": 0, "skipped": 1}
+    assert sum(inbox.counts().values()) == 0
+
+
+@pytest.mark.parametrize(
+    "dm",
+    [
+        pytest.param(aaa_dm("Order number is 1234"), id="a consumer's DM"),
+        # Sent through some app: its options are looked up in the store, so it goes the usual way.
+        pytest.param(aaa_dm("Order number is 1234", app_id="99"), id="a consumer's DM, by an app"),
+    ],
+)
+async def test_a_consumer_s_dm_goes_to_the_webhook_thread_and_is_stored(
+    app: Sanic, channel: TwitterInput, inbox: Inbox, dm: dict[str, Any]
+) -> None:
+    body = encode(aaa(dms=(dm,)))
+
+    assert channel.skipped_at_once(body) is None
+    result = await post(app, body, signed(body))
+
+    assert result.json == {"stored": 1, "duplicates": 0, "skipped": 0}
+    assert inbox.find_event("twitter", BRAND["id"], DM_ID) is not None
+
+
 async def test_the_same_tweet_in_both_formats_is_stored_once(app: Sanic, inbox: Inbox) -> None:
     as_aaa = encode(reference("aaa-mention"))
     as_xaa = encode(xaa("post.mention.create", xaa_post()))
