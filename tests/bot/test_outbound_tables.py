@@ -17,7 +17,7 @@ SENDER = f"facebook:{PAGE_ID}:7788990011223344"
 TURN = "facebook:mid:m_1"
 
 
-def _record(log: OutboundLog, **overrides: object) -> None:
+def _record(log: OutboundLog, **overrides: object) -> int:
     values: dict[str, object] = {
         "sender_id": SENDER,
         "platform": "facebook",
@@ -30,14 +30,12 @@ def _record(log: OutboundLog, **overrides: object) -> None:
         "status": OutboundStatus.SENT,
         **overrides,
     }
-    log.record(**values)  # type: ignore[arg-type]
+    return log.record(**values)  # type: ignore[arg-type]
 
 
 def _sending(log: OutboundLog, turn_seq: int) -> int:
-    return log.record(
-        sender_id=SENDER,
-        platform="facebook",
-        account_id=PAGE_ID,
+    return _record(
+        log,
         origin="bot",
         visibility="private",
         kind="message",

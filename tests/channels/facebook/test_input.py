@@ -355,36 +355,9 @@ async def test_the_first_messenger_message_after_a_private_reply_arrives_from_th
     assert sum(inbox.counts().values()) == 3  # one arrival, then both messages
 
 
-async def test_the_echo_of_a_message_a_crash_left_on_its_way_confirms_it_was_sent(
-    channel: FacebookInput, store: SocialStore
-) -> None:
-    outbound = OutboundLog(store)
-    outbound.record(
-        sender_id=f"facebook:{PAGE_ID}:{PSID}",
-        platform="facebook",
-        account_id=PAGE_ID,
-        origin="bot",
-        visibility="private",
-        kind="message",
-        target_id=PSID,
-        text="Your order ships today.",
-        status=OutboundStatus.SENDING,
-        inbox_event="facebook:mid:m_1",
-        turn_seq=2,
-    )
-    body = encode(delivery(entry(messaging=(echo(metadata="turn:facebook:mid:m_1#2"),))))
-
-    accepted = await channel.accept(body, signed(body))
-
-    assert accepted.skipped == 1  # an echo is never a message for the bot
-    assert outbound.turn_outcomes("facebook:mid:m_1") == {2: OutboundStatus.SENT}
-
-
-def _sent_here(channel: FacebookInput, turn_seq: int, *, finished: bool) -> None:
-    """A message of the turn answering m_1, sent by this very channel (finished or not)."""
-    outbound = channel.sender.outbound
-    assert outbound is not None
-    row = outbound.record(
+def _on_its_way(outbound: OutboundLog, turn_seq: int) -> int:
+    """A message of the turn answering m_1, recorded ``sending``; its row."""
+    return outbound.record(
         sender_id=f"facebook:{PAGE_ID}:{PSID}",
         platform="facebook",
         account_id=PAGE_ID,
@@ -397,6 +370,26 @@ def _sent_here(channel: FacebookInput, turn_seq: int, *, finished: bool) -> None
         inbox_event="facebook:mid:m_1",
         turn_seq=turn_seq,
     )
+
+
+async def test_the_echo_of_a_message_a_crash_left_on_its_way_confirms_it_was_sent(
+    channel: FacebookInput, store: SocialStore
+) -> None:
+    outbound = OutboundLog(store)  # the process that crashed
+    _on_its_way(outbound, 2)
+    body = encode(delivery(entry(messaging=(echo(metadata="turn:facebook:mid:m_1#2"),))))
+
+    accepted = await channel.accept(body, signed(body))
+
+    assert accepted.skipped == 1  # an echo is never a message for the bot
+    assert outbound.turn_outcomes("facebook:mid:m_1") == {2: OutboundStatus.SENT}
+
+
+def _sent_here(channel: FacebookInput, turn_seq: int, *, finished: bool) -> None:
+    """A message of the turn answering m_1, sent by this very channel (finished or not)."""
+    outbound = channel.sender.outbound
+    assert outbound is not None
+    row = _on_its_way(outbound, turn_seq)
     if finished:
         outbound.finish(row, status=OutboundStatus.SENT, platform_message_id=f"m_{turn_seq}")
 
