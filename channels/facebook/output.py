@@ -19,7 +19,7 @@ from datetime import datetime
 
 from bot.context import Visibility
 from bot.cta_limits import CtaLimiter
-from bot.errors import PlatformError
+from bot.errors import OutboundRefused, PlatformError
 from bot.guard import Origin, OutboundGuard, OutboundMessage, Target
 from bot.outbound import OutboundLog, OutboundStatus
 from channels.facebook.sender import FacebookSender, TypingIndicator
@@ -118,6 +118,12 @@ class FacebookOutput(SocialOutputChannel):
             return []
         if origin is Origin.CTA:
             return await self._call_to_action(target, message.text)
+        if _only_a_mention(message.text):
+            raise OutboundRefused(
+                "a public reply that is only a mention says nothing: it was not posted",
+                origin=origin.value,
+                target=Visibility.PUBLIC.value,
+            )
         return [await self.sender.reply_public(target, message.text)]
 
     async def _typing_shown(self) -> None:
@@ -155,3 +161,10 @@ class FacebookOutput(SocialOutputChannel):
         if mode.sends_public_reply:
             sent.append(await self.sender.reply_public(target, text))
         return sent
+
+
+def _only_a_mention(text: str) -> bool:
+    """True for a text that is one ``@word`` and nothing else: in a public thread it pings
+    someone and says nothing."""
+    words = text.split()
+    return len(words) == 1 and words[0].startswith("@")

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from bot.errors import OutboundRefused
 from bot.guard import Origin, OutboundGuard, OutboundMessage, Target
 from bot.identities import IdentityLinks
 from bot.inbox import Inbox
@@ -198,6 +199,20 @@ async def test_an_agent_answers_a_comment_in_public(
     [call] = graph.calls
     assert call.path == f"/{COMMENT_ID}/comments"
     assert [item.kind for item in sent] == ["comment"]
+
+
+@pytest.mark.parametrize("text", ["@", "@jane.doe", "  @Jane\n"])
+async def test_an_agent_s_public_reply_that_is_only_a_mention_is_refused_unposted(
+    sender: FacebookSender, outbound: OutboundLog, graph: FakeGraph, text: str
+) -> None:
+    channel = output(sender, outbound, COMMENT_TARGET)
+
+    with pytest.raises(OutboundRefused, match="only a mention"):
+        await channel.deliver(COMMENT_TARGET, Origin.AGENT, OutboundMessage(text=text))
+    await channel.deliver(COMMENT_TARGET, Origin.AGENT, OutboundMessage(text="@Jane sorted!"))
+
+    [call] = graph.calls  # the reply with something to say
+    assert call.body == {"message": "@Jane sorted!"}
 
 
 async def test_an_unbound_channel_answers_where_the_latest_message_was_written(
