@@ -39,6 +39,7 @@ from bot.errors import (
     HandoffNotFound,
     InvalidInput,
     NotAuthenticated,
+    OutboundRefused,
     PermanentPlatformError,
     SignInThrottled,
     SocialCareError,
@@ -88,6 +89,7 @@ STATUS: tuple[tuple[type[SocialCareError], int], ...] = (
     (HandoffNotFound, 404),
     (HandoffConflict, 409),
     (PermanentPlatformError, 422),  # the platform refuses; the message says why
+    (OutboundRefused, 422),  # the rules refuse it (too long for X...); the message says why
     (TransientPlatformError, 502),  # the platform failed for now: try again
     (StoreError, 503),
 )

@@ -111,6 +111,8 @@ def _every_error_class(root: type[Exception]) -> list[type[Exception]]:
         (errors.OutsideMessagingWindow("x", platform="facebook"), 422),
         (errors.DeliveryUnsupported("x", platform="rest"), 422),
         (errors.RecipientUnavailable("x", platform="twitter"), 422),
+        (errors.MessageTooLong("x", length=300, limit=280, origin="agent", target="public"), 422),
+        (errors.OutboundRefused("x", origin="agent", target="public"), 422),
         (errors.RateLimited("x", platform="twitter", retry_after=3.0), 502),
         (errors.TransientPlatformError("x", platform="facebook"), 502),
         (errors.StoreError("x"), 503),
