@@ -16,6 +16,7 @@ from bot.handoff.delivery import Delivered
 from bot.identities import IdentityLinks
 from bot.inbox import Inbox
 from bot.origins import thread_reference
+from channels.facebook.output import refuse_a_bare_mention
 from channels.facebook.sender import FacebookSender
 from channels.social_output import SentMessage
 
@@ -89,6 +90,7 @@ class FacebookAgentDelivery:
         name = _first_name(context)
         if mention and name and not text.startswith(name):
             text = f"{name}, {text}"
+        refuse_a_bare_mention(text, Origin.AGENT)
         return _delivered(await self.sender.reply_public(Target.from_context(context), text))
 
     async def like(self, conversation_id: str, object_id: str) -> Delivered:

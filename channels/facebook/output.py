@@ -25,7 +25,7 @@ from bot.outbound import OutboundLog, OutboundStatus
 from channels.facebook.sender import FacebookSender, TypingIndicator
 from channels.social_output import SentMessage, SocialOutputChannel
 
-__all__ = ["TYPING_WAIT", "FacebookOutput"]
+__all__ = ["TYPING_WAIT", "FacebookOutput", "only_a_mention", "refuse_a_bare_mention"]
 
 logger = logging.getLogger(__name__)
 
@@ -118,12 +118,7 @@ class FacebookOutput(SocialOutputChannel):
             return []
         if origin is Origin.CTA:
             return await self._call_to_action(target, message.text)
-        if _only_a_mention(message.text):
-            raise OutboundRefused(
-                "a public reply that is only a mention says nothing: it was not posted",
-                origin=origin.value,
-                target=Visibility.PUBLIC.value,
-            )
+        refuse_a_bare_mention(message.text, origin)
         return [await self.sender.reply_public(target, message.text)]
 
     async def _typing_shown(self) -> None:
@@ -163,8 +158,18 @@ class FacebookOutput(SocialOutputChannel):
         return sent
 
 
-def _only_a_mention(text: str) -> bool:
+def only_a_mention(text: str) -> bool:
     """True for a text that is one ``@word`` and nothing else: in a public thread it pings
     someone and says nothing."""
     words = text.split()
     return len(words) == 1 and words[0].startswith("@")
+
+
+def refuse_a_bare_mention(text: str, origin: Origin) -> None:
+    """Raises ``OutboundRefused`` for a public reply that is only a mention."""
+    if only_a_mention(text):
+        raise OutboundRefused(
+            "a public reply that is only a mention says nothing: it was not posted",
+            origin=origin.value,
+            target=Visibility.PUBLIC.value,
+        )

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from bot.errors import InvalidRequest, OutsideMessagingWindow
+from bot.errors import InvalidRequest, OutboundRefused, OutsideMessagingWindow
 from bot.identities import IdentityLinks
 from bot.inbox import Inbox
 from bot.outbound import OutboundLog, OutboundStatus
@@ -85,6 +85,17 @@ async def test_a_public_reply_goes_under_the_comment_naming_the_commenter(
     assert call.path == f"/{COMMENT_ID}/comments"
     assert call.body == {"message": "Jane, it ships tomorrow."}
     assert delivered.kind == "comment"
+
+
+async def test_a_public_reply_that_is_only_a_mention_is_refused_unposted(
+    agents: FacebookAgentDelivery, inbox: Inbox, graph: FakeGraph
+) -> None:
+    inbox.add(make_event("facebook_comment", occurred_at=NOW - timedelta(hours=1)))
+
+    with pytest.raises(OutboundRefused, match="only a mention"):
+        await agents.reply_public(COMMENTER, COMMENT_ID, "@jane", False)
+
+    assert graph.calls == []
 
 
 async def test_a_public_reply_to_something_not_of_the_conversation_is_refused(
