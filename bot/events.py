@@ -7,7 +7,7 @@ sender id is ``sender_id`` and whose metadata is ``metadata()``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, TypeVar
@@ -16,7 +16,14 @@ from pydantic import BaseModel, Field, ValidationError, root_validator, validato
 
 from bot.context import SocialContext
 
-__all__ = ["MAX_ID_LENGTH", "Skipped", "SocialEvent", "conversation_id", "event_or_skip"]
+__all__ = [
+    "MAX_ID_LENGTH",
+    "Skipped",
+    "SocialEvent",
+    "conversation_id",
+    "event_or_skip",
+    "skips_only",
+]
 
 # The longest id the social store holds (its ``String(255)`` id columns): a sender id, an
 # event id, a dedupe key. Platform ids are far shorter; a longer one is not a platform's.
@@ -118,3 +125,9 @@ def event_or_skip(build: Callable[[], _Result], key: str | None) -> _Result | Sk
         else:
             reason = str(exc)
         return Skipped(f"unusable item: {reason}", key, malformed=True)
+
+
+def skips_only(items: Sequence[SocialEvent | Skipped]) -> list[Skipped] | None:
+    """``items`` when every one is a skip; None when one is an event."""
+    skipped = [item for item in items if isinstance(item, Skipped)]
+    return skipped if len(skipped) == len(items) else None

@@ -22,7 +22,7 @@ from sanic.response import HTTPResponse
 from bot.consumers import ConsumerFlags
 from bot.context import Platform, SocialContext, Visibility
 from bot.cta_limits import CtaLimiter
-from bot.events import Skipped, SocialEvent
+from bot.events import Skipped, SocialEvent, skips_only
 from bot.guard import OutboundGuard, Target
 from bot.handoff.delivery import register_delivery
 from bot.identities import IdentityLinks
@@ -46,7 +46,7 @@ from channels.facebook.sender import PRIVATE_REPLY, PUBLIC_REPLY, FacebookSender
 from channels.facebook.verify import check_signature, subscription_challenge
 from channels.facebook.wire import Delivery, MessagingItem, parse_delivery
 from channels.platform_client import CallRetry
-from channels.social import SocialInputChannel
+from channels.social import DEFAULT_WORKER_CONCURRENCY, SocialInputChannel
 from channels.social_output import send_key_of
 
 __all__ = ["FacebookInput"]
@@ -90,7 +90,7 @@ class FacebookInput(SocialInputChannel):
         transport: httpx.AsyncBaseTransport | None = None,
         graph_retry: CallRetry | None = None,
         retry: RetryPolicy | None = None,
-        worker_concurrency: int = 64,
+        worker_concurrency: int = DEFAULT_WORKER_CONCURRENCY,
         clock: Callable[[], datetime] = _utcnow,
     ) -> None:
         super().__init__(
@@ -183,11 +183,9 @@ class FacebookInput(SocialInputChannel):
             outbound.finished_here(*key) for key in _echoed_sends(delivery)
         ):
             return None
-        items = normalise_delivery(delivery, self.config, received_at=self._clock())
-        skipped = [item for item in items if isinstance(item, Skipped)]
-        if len(skipped) < len(items):
-            return None
-        self._warn_of_unknown_pages(delivery)
+        skipped = skips_only(normalise_delivery(delivery, self.config, received_at=self._clock()))
+        if skipped is not None:
+            self._warn_of_unknown_pages(delivery)
         return skipped
 
     def _warn_of_unknown_pages(self, delivery: Delivery) -> None:

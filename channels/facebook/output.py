@@ -25,7 +25,7 @@ from bot.outbound import OutboundLog, OutboundStatus
 from channels.facebook.sender import FacebookSender, TypingIndicator
 from channels.social_output import SentMessage, SocialOutputChannel
 
-__all__ = ["TYPING_WAIT", "FacebookOutput", "only_a_mention", "refuse_a_bare_mention"]
+__all__ = ["TYPING_WAIT", "FacebookOutput", "refuse_a_bare_mention"]
 
 logger = logging.getLogger(__name__)
 
@@ -158,16 +158,11 @@ class FacebookOutput(SocialOutputChannel):
         return sent
 
 
-def only_a_mention(text: str) -> bool:
-    """True for a text that is one ``@word`` and nothing else: in a public thread it pings
-    someone and says nothing."""
-    words = text.split()
-    return len(words) == 1 and words[0].startswith("@")
-
-
 def refuse_a_bare_mention(text: str, origin: Origin) -> None:
-    """Raises ``OutboundRefused`` for a public reply that is only a mention."""
-    if only_a_mention(text):
+    """Raises ``OutboundRefused`` for a public reply that is one ``@word`` and nothing else: it
+    would ping someone and say nothing."""
+    words = text.split()
+    if len(words) == 1 and words[0].startswith("@"):
         raise OutboundRefused(
             "a public reply that is only a mention says nothing: it was not posted",
             origin=origin.value,

@@ -21,7 +21,7 @@ from sanic.response import HTTPResponse
 from bot.consumers import ConsumerFlags
 from bot.context import Platform
 from bot.cta_limits import CtaLimiter
-from bot.events import Skipped, SocialEvent, conversation_id
+from bot.events import Skipped, SocialEvent, conversation_id, skips_only
 from bot.guard import OutboundGuard, Target
 from bot.handoff.delivery import register_delivery
 from bot.outbound import OutboundLog
@@ -155,9 +155,8 @@ class TwitterInput(SocialInputChannel):
             asked = True
             return ()
 
-        items = normalise_delivery(body, self.config, Known(thread_of, options_for))
-        skipped = [item for item in items if isinstance(item, Skipped)]
-        return None if asked or len(skipped) < len(items) else skipped
+        skipped = skips_only(normalise_delivery(body, self.config, Known(thread_of, options_for)))
+        return None if asked else skipped
 
     def thread_of(self, account_id: str, user_id: str, tweet_id: str) -> str | None:
         """The thread of a tweet seen before: a consumer's stored tweet, or a reply we sent."""
