@@ -22,6 +22,7 @@ from sqlalchemy.pool import QueuePool
 
 from bot.errors import ConfigurationError, StoreError
 from bot.migrations.env_config import MIGRATIONS_DIR, VERSION_TABLE
+from bot.sqlite_writers import BUSY_TIMEOUT, TurnTakingConnection
 from bot.yamlconfig import expand_env, parse_yaml
 
 __all__ = ["DEFAULT_URL", "SocialStore", "store_url_from_endpoints"]
@@ -67,7 +68,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # In WAL mode NORMAL still survives a crash of the process (a lost power supply may lose the
     # last commits): the development default; production runs on PostgreSQL.
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT * 1000)}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
 
@@ -101,6 +102,8 @@ class SocialStore:
                     path = root / path
                 path.parent.mkdir(parents=True, exist_ok=True)
                 parsed = parsed.set(database=str(path))
+                # This process's writers take turns instead of sleeping in SQLite's busy handler.
+                connect_args["factory"] = TurnTakingConnection
         # A server's connections can go stale (a restart, a failover): each is checked before use.
         # A SQLite file's cannot, and the check would cost a statement per use.
         sqlite = parsed.get_backend_name() == "sqlite"

@@ -321,3 +321,61 @@ async def _quick_step(thread: BotThread) -> float:
     began = time.monotonic()
     thread.checkpoint()
     return time.monotonic() - began
+
+
+def _store_call_during_a_delivery(
+    thread: BotThread, receiving: threading.Event
+) -> asyncio.Future[float]:
+    """Starts a step of the bot that hands a store call to its executor once a delivery is being
+    received (before the bot's loop pauses for it); the call's wait, in seconds. Returns once
+    the step holds the bot's loop."""
+    stepping = threading.Event()
+
+    async def step() -> float:
+        stepping.set()
+        receiving.wait(5)
+        asked = time.monotonic()
+        return await asyncio.to_thread(lambda: time.monotonic() - asked)
+
+    waited = asyncio.wrap_future(asyncio.run_coroutine_threadsafe(step(), thread.loop))
+    assert stepping.wait(5)
+    return waited
+
+
+async def test_the_bot_s_store_calls_wait_while_a_delivery_is_being_received() -> None:
+    # The bot hands its store reads and writes to its loop's executor (asyncio.to_thread): they
+    # wait for the deliveries too, or they compete with them for the interpreter and the
+    # database's writer.
+    thread = BotThread(name="bot-store-calls", max_pause=5.0, min_run=0.0)
+    thread.acquire()
+    receiving = threading.Event()
+    try:
+        idle = threading.Event()
+        idle.set()
+        assert await _store_call_during_a_delivery(thread, idle) < 0.1  # nothing received
+
+        waited = _store_call_during_a_delivery(thread, receiving)
+        with thread.delivery():
+            receiving.set()
+            await asyncio.sleep(0.2)
+            assert not waited.done()
+
+        assert await waited >= 0.2
+        assert thread.store_call_pauses == 1
+    finally:
+        thread.release()
+
+
+async def test_a_store_call_goes_on_after_the_longest_pause() -> None:
+    thread = BotThread(name="bot-store-longest", max_pause=0.1, min_run=0.0)
+    thread.acquire()
+    receiving = threading.Event()
+    try:
+        waited = _store_call_during_a_delivery(thread, receiving)
+        with thread.delivery():  # a delivery that takes longer than the longest pause
+            receiving.set()
+            result = await asyncio.wait_for(waited, 5)
+    finally:
+        thread.release()
+
+    assert 0.1 <= result < 2.0
