@@ -171,6 +171,10 @@ class OutboundLog:
         outcome): nothing about it is in doubt. False says nothing: ask the store."""
         return (inbox_event, turn_seq) in self._finished
 
+    def _sending_here(self, inbox_event: str, turn_seq: int) -> bool:
+        with self._remember:
+            return (inbox_event, turn_seq) in self._sending.values()
+
     def _finished_now(self, row_id: int) -> None:
         with self._remember:
             turn = self._sending.pop(row_id, None)
@@ -247,10 +251,12 @@ class OutboundLog:
             return False
         parameters = {"b_event": inbox_event, "b_seq": turn_seq}
         try:
-            # Nearly every echo finds its message finished: a read, and no write, then.
-            with self._engine.connect() as connection:
-                if connection.execute(_FIND_IN_DOUBT, parameters).first() is None:
-                    return False
+            # A message this process is sending is in doubt until the platform answers: straight
+            # to the write. Of others, most are finished (by another process): a read, no write.
+            if not self._sending_here(inbox_event, turn_seq):
+                with self._engine.connect() as connection:
+                    if connection.execute(_FIND_IN_DOUBT, parameters).first() is None:
+                        return False
             with self._engine.begin() as connection:
                 return bool(connection.execute(_CONFIRM, parameters).rowcount)
         except SQLAlchemyError as exc:

@@ -9,6 +9,7 @@ need the store (``admit``), and the output channel of each event. Configured und
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
@@ -47,7 +48,7 @@ from channels.facebook.verify import check_signature, subscription_challenge
 from channels.facebook.wire import Delivery, MessagingItem, parse_delivery
 from channels.platform_client import CallRetry
 from channels.social import DEFAULT_WORKER_CONCURRENCY, SocialInputChannel
-from channels.social_output import send_key_of
+from channels.social_output import SEND_KEY_PREFIX, send_key_of
 
 __all__ = ["FacebookInput"]
 
@@ -55,6 +56,10 @@ logger = logging.getLogger(__name__)
 
 # In every Messenger echo: a delivery without it holds none, and is not parsed twice.
 _ECHO = b'"is_echo"'
+# An echo's ``metadata`` when it is our send key written plainly (printable ASCII, no escapes).
+_RAW_SEND_KEY = re.compile(
+    rb'"metadata"\s*:\s*"(' + re.escape(SEND_KEY_PREFIX.encode()) + rb'[ !#-\[\]-~]*)"'
+)
 
 PLATFORM = Platform.FACEBOOK.value
 
@@ -177,8 +182,16 @@ class FacebookInput(SocialInputChannel):
         sending (nothing to confirm): skipped without the store."""
         if _ECHO not in body:
             return None
-        delivery = parse_delivery(body)
         outbound = self.sender.outbound
+        if outbound is not None and any(
+            key is not None and not outbound.finished_here(*key)
+            for key in map(send_key_of, _raw_send_keys(body))
+        ):
+            # An echo of a message still on its way: the store must confirm it. Found in the
+            # raw body, without parsing it on the server's loop (a key written otherwise, with
+            # escapes, is not found here and is checked below, after parsing).
+            return None
+        delivery = parse_delivery(body)
         if outbound is not None and not all(
             outbound.finished_here(*key) for key in _echoed_sends(delivery)
         ):
@@ -311,6 +324,12 @@ class FacebookInput(SocialInputChannel):
             await channel.graph.aclose()
 
         return webhook
+
+
+def _raw_send_keys(body: bytes) -> Iterator[str]:
+    """The send keys (``metadata`` of echoes) written plainly in a delivery's raw JSON."""
+    for match in _RAW_SEND_KEY.finditer(body):
+        yield match.group(1).decode("ascii")
 
 
 def _echoed_sends(delivery: Delivery) -> Iterator[tuple[str, int]]:

@@ -425,6 +425,27 @@ async def test_the_echo_of_a_message_still_on_its_way_here_is_confirmed_in_the_s
     assert outbound.turn_outcomes("facebook:mid:m_1") == {1: OutboundStatus.SENT}
 
 
+@pytest.mark.parametrize("finished", [True, False])
+async def test_a_send_key_written_with_escapes_is_read_as_any_other(
+    channel: FacebookInput, finished: bool
+) -> None:
+    # JSON may escape any character ("#" as \u0023): the raw body's quick look misses such a
+    # key, and the parsed delivery decides.
+    _sent_here(channel, 1, finished=finished)
+    body = encode(delivery(entry(messaging=(echo(metadata="turn:facebook:mid:m_1#1"),))))
+    body = body.replace(b"m_1#1", b"m_1\\u00231")
+    assert b"\\u0023" in body
+
+    skipped = channel.skipped_at_once(body)
+    accepted = await channel.accept(body, signed(body))
+
+    assert (skipped is not None) is finished
+    assert accepted.skipped == 1
+    outbound = channel.sender.outbound
+    assert outbound is not None
+    assert outbound.turn_outcomes("facebook:mid:m_1") == {1: OutboundStatus.SENT}
+
+
 async def test_an_echo_batched_with_a_consumer_s_message_goes_the_usual_way(
     channel: FacebookInput, store: SocialStore
 ) -> None:
