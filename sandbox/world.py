@@ -7,8 +7,9 @@ Plain in-memory objects, mutated by the API handlers and the consumer actions of
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 __all__ = [
     "BRAND_X_HANDLE",
@@ -184,6 +185,46 @@ def dm_conversation_id(first: str, second: str) -> str:
     return f"{low}-{high}"
 
 
+P = TypeVar("P", FacebookPersona, XUser)
+
+
+def _facebook_references(persona: FacebookPersona) -> tuple[str, ...]:
+    return (persona.key, persona.psid, persona.asid, persona.name)
+
+
+def _x_references(user: XUser) -> tuple[str, ...]:
+    return (user.key.lower(), user.id, user.handle.lower())
+
+
+class _Index(Generic[P]):
+    """Reference -> the first consumer (in the order they were added) that it names.
+
+    Consumers are added, never removed or replaced (the control API refuses a key that exists):
+    the index is rebuilt when their number changed, or when its answer is no longer in the dict.
+    """
+
+    def __init__(self, references: Callable[[P], tuple[str, ...]]) -> None:
+        self._references: Callable[[P], tuple[str, ...]] = references
+        self._by_reference: dict[str, P] = {}
+        self._size = -1
+
+    def find(self, consumers: dict[str, P], reference: str) -> P | None:
+        if self._size != len(consumers):
+            self._rebuild(consumers)
+        found = self._by_reference.get(reference)
+        if found is not None and consumers.get(found.key) is not found:
+            self._rebuild(consumers)  # replaced behind the index's back
+            found = self._by_reference.get(reference)
+        return found
+
+    def _rebuild(self, consumers: dict[str, P]) -> None:
+        self._by_reference = {}
+        for consumer in consumers.values():
+            for reference in self._references(consumer):
+                self._by_reference.setdefault(reference, consumer)
+        self._size = len(consumers)
+
+
 @dataclass
 class World:
     """Everything that exists on the sandbox's Facebook and X."""
@@ -198,6 +239,14 @@ class World:
     dms: list[DirectMessage] = field(default_factory=list)
     liked: set[str] = field(default_factory=set)
     version: int = 0
+    # Who each reference names (key, ids, handle, name): a lookup per platform call, and a long
+    # run (the benchmark) adds thousands of consumers. Rebuilt when consumers were added.
+    _facebook_index: _Index[FacebookPersona] = field(
+        default_factory=lambda: _Index(_facebook_references), init=False, repr=False, compare=False
+    )
+    _x_index: _Index[XUser] = field(
+        default_factory=lambda: _Index(_x_references), init=False, repr=False, compare=False
+    )
 
     def touch(self) -> None:
         """Marks a change, so the consumer UI redraws."""
@@ -209,10 +258,10 @@ class World:
         Raises:
             UnknownPersona: nobody matches.
         """
-        for persona in self.facebook_personas.values():
-            if reference in (persona.key, persona.psid, persona.asid, persona.name):
-                return persona
-        raise UnknownPersona(f"no Facebook persona {reference!r}")
+        persona = self._facebook_index.find(self.facebook_personas, reference)
+        if persona is None:
+            raise UnknownPersona(f"no Facebook persona {reference!r}")
+        return persona
 
     def x_user(self, reference: str) -> XUser:
         """The X account known by key, id or handle (with or without ``@``, any case).
@@ -220,11 +269,10 @@ class World:
         Raises:
             UnknownPersona: nobody matches.
         """
-        wanted = reference.removeprefix("@").lower()
-        for user in self.x_users.values():
-            if wanted in (user.key.lower(), user.id, user.handle.lower()):
-                return user
-        raise UnknownPersona(f"no X user {reference!r}")
+        user = self._x_index.find(self.x_users, reference.removeprefix("@").lower())
+        if user is None:
+            raise UnknownPersona(f"no X user {reference!r}")
+        return user
 
     @property
     def brand(self) -> XUser:
