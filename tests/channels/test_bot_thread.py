@@ -325,21 +325,22 @@ async def _quick_step(thread: BotThread) -> float:
 
 def _store_call_during_a_delivery(
     thread: BotThread, receiving: threading.Event
-) -> asyncio.Future[float]:
+) -> asyncio.Future[tuple[float, float]]:
     """Starts a step of the bot that hands a store call to its executor once a delivery is being
-    received (before the bot's loop pauses for it); the call's wait, in seconds. Returns once
-    the step holds the bot's loop."""
+    received (before the bot's loop pauses for it): when the call was asked for and when it ran
+    (monotonic). Returns once the step holds the bot's loop."""
     stepping = threading.Event()
 
-    async def step() -> float:
+    async def step() -> tuple[float, float]:
         stepping.set()
         receiving.wait(5)
         asked = time.monotonic()
-        return await asyncio.to_thread(lambda: time.monotonic() - asked)
+        ran = await asyncio.to_thread(time.monotonic)
+        return asked, ran
 
-    waited = asyncio.wrap_future(asyncio.run_coroutine_threadsafe(step(), thread.loop))
+    call = asyncio.wrap_future(asyncio.run_coroutine_threadsafe(step(), thread.loop))
     assert stepping.wait(5)
-    return waited
+    return call
 
 
 async def test_the_bot_s_store_calls_wait_while_a_delivery_is_being_received() -> None:
@@ -352,15 +353,18 @@ async def test_the_bot_s_store_calls_wait_while_a_delivery_is_being_received() -
     try:
         idle = threading.Event()
         idle.set()
-        assert await _store_call_during_a_delivery(thread, idle) < 0.1  # nothing received
+        await _store_call_during_a_delivery(thread, idle)  # nothing received: no wait
+        assert thread.store_call_pauses == 0
 
-        waited = _store_call_during_a_delivery(thread, receiving)
+        call = _store_call_during_a_delivery(thread, receiving)
         with thread.delivery():
             receiving.set()
             await asyncio.sleep(0.2)
-            assert not waited.done()
+            assert not call.done()
+            received = time.monotonic()  # the delivery ends after this
 
-        assert await waited >= 0.2
+        _, ran = await call
+        assert ran >= received
         assert thread.store_call_pauses == 1
     finally:
         thread.release()
@@ -371,11 +375,12 @@ async def test_a_store_call_goes_on_after_the_longest_pause() -> None:
     thread.acquire()
     receiving = threading.Event()
     try:
-        waited = _store_call_during_a_delivery(thread, receiving)
+        call = _store_call_during_a_delivery(thread, receiving)
         with thread.delivery():  # a delivery that takes longer than the longest pause
             receiving.set()
-            result = await asyncio.wait_for(waited, 5)
+            asked, ran = await asyncio.wait_for(call, 5)
+            assert thread.store_call_pauses == 1
     finally:
         thread.release()
 
-    assert 0.1 <= result < 2.0
+    assert ran - asked >= 0.09  # waited out the pause (0.1 s), then went on during the delivery
