@@ -15,11 +15,12 @@ in WAL mode they do not block writers, nor writers them.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import sqlite3
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 __all__ = ["BUSY_TIMEOUT", "TurnTakingConnection", "writers_lock"]
@@ -44,19 +45,13 @@ class _TurnTakingCursor(sqlite3.Cursor):
     connection: TurnTakingConnection
 
     def execute(self, sql: str, parameters: Any = (), /) -> _TurnTakingCursor:
-        self.connection.before(sql)
-        try:
+        with self.connection.statement(sql):
             super().execute(sql, parameters)
-        finally:
-            self.connection.after()
         return self
 
     def executemany(self, sql: str, seq_of_parameters: Iterable[Any], /) -> _TurnTakingCursor:
-        self.connection.before(sql)
-        try:
+        with self.connection.statement(sql):
             super().executemany(sql, seq_of_parameters)
-        finally:
-            self.connection.after()
         return self
 
 
@@ -72,17 +67,19 @@ class TurnTakingConnection(sqlite3.Connection):
     def cursor(self, factory: Any = None) -> Any:
         return super().cursor(factory or _TurnTakingCursor)
 
-    def before(self, sql: str) -> None:
-        """Before a statement: a write waits for this connection's turn to write."""
+    @contextlib.contextmanager
+    def statement(self, sql: str) -> Iterator[None]:
+        """Around a statement: a write waits for this connection's turn to write; a write that
+        ran outside a transaction gives the turn back at once."""
         if not self._holding and _WRITES.match(sql):
             # Not longer than SQLite would have waited: after BUSY_TIMEOUT the statement goes on
             # without its turn, and SQLite answers it (usually "database is locked").
             self._holding = self._turn.acquire(timeout=BUSY_TIMEOUT)
-
-    def after(self) -> None:
-        """After a statement: a write that ran outside a transaction gives the turn back."""
-        if self._holding and not self.in_transaction:
-            self._give_back()
+        try:
+            yield
+        finally:
+            if self._holding and not self.in_transaction:
+                self._give_back()
 
     def _give_back(self) -> None:
         if self._holding:
